@@ -1,0 +1,3 @@
+"""xlplugin: validate, label and summarise marketing plan workbooks."""
+
+__version__ = "0.1.0"

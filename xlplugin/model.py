@@ -1,0 +1,227 @@
+"""Plain data passed between the stages of the flow (see DESIGN.md).
+
+read -> Workbook/Grid, locate -> PlanTable, parse -> ParsedPlan, check -> Finding,
+label -> Label.  Nothing here does I/O or imports pandas at module load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+CellValue = str | float | int | bool | dt.datetime | dt.date | dt.time | None
+
+Severity = Literal["error", "warning"]
+Stage = Literal["Upstream", "Downstream", "Review"]
+STAGES: tuple[str, ...] = ("Upstream", "Downstream", "Review")
+
+# Canonical plan fields, in the order a template lays them out.
+FIELDS: tuple[str, ...] = (
+    "id", "activity", "description", "category", "objective", "channel", "owner",
+    "start", "end", "quarter", "status", "budget", "forecast", "actual", "kpi", "target",
+    "result", "impressions", "clicks", "leads", "conversions", "revenue", "roi",
+    "variance", "stage", "stage_basis",
+)
+NUMBER_FIELDS = frozenset({
+    "budget", "forecast", "actual", "target", "impressions", "clicks", "leads",
+    "conversions", "revenue", "roi", "variance",
+})
+DATE_FIELDS = frozenset({"start", "end"})
+# Everything else is text.
+
+# Hidden workbook-level defined name listing the plan columns the tool added
+# (e.g. "'Plan'!$P$4:$Z$4"); read by locate, written by render through DefinedName.
+TOOL_COLUMNS_NAME = "_xlplugin_columns"
+
+
+def col_letter(col: int) -> str:
+    """1 -> A, 28 -> AB."""
+    s = ""
+    while col:
+        col, r = divmod(col - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def col_index(letters: str) -> int:
+    """A -> 1, AB -> 28."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def cell_ref(row: int, col: int, absolute: bool = False) -> str:
+    """(7, 5) -> 'E7' (or '$E$7')."""
+    if absolute:
+        return f"${col_letter(col)}${row}"
+    return f"{col_letter(col)}{row}"
+
+
+def split_ref(ref: str) -> tuple[int, int]:
+    """'E7' or '$E$7' -> (7, 5)."""
+    ref = ref.replace("$", "")
+    i = 0
+    while i < len(ref) and ref[i].isalpha():
+        i += 1
+    return int(ref[i:]), col_index(ref[:i])
+
+
+def quote_sheet(name: str) -> str:
+    """Sheet name as it must appear in a formula or hyperlink location."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+@dataclass
+class TableDef:
+    """An Excel Table (ListObject) as defined in xl/tables/tableN.xml."""
+
+    name: str            # the `name` attribute (what structured references use: displayName)
+    sheet: str
+    ref: str             # e.g. "B2:H40"
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+    columns: list[str]   # tableColumn names, left to right
+    header_rows: int = 1
+    totals_rows: int = 0
+    part: str = ""       # package part name, e.g. "xl/tables/table1.xml"
+
+
+@dataclass
+class Grid:
+    """One worksheet's cell values.  Rows/cols are 1-based Excel numbers."""
+
+    name: str
+    index: int                              # position among the workbook's sheets, 0-based
+    part: str                               # e.g. "xl/worksheets/sheet1.xml"
+    cells: list[list[CellValue]]            # cells[r][c] is Excel row origin_row+r, col origin_col+c
+    origin_row: int = 1
+    origin_col: int = 1
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_cols: set[int] = field(default_factory=set)
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2
+    state: str = "visible"                  # visible | hidden | veryHidden
+
+    @property
+    def max_row(self) -> int:
+        return self.origin_row + len(self.cells) - 1
+
+    @property
+    def max_col(self) -> int:
+        width = max((len(r) for r in self.cells), default=0)
+        return self.origin_col + width - 1
+
+    def value(self, row: int, col: int) -> CellValue:
+        r, c = row - self.origin_row, col - self.origin_col
+        if r < 0 or c < 0 or r >= len(self.cells):
+            return None
+        line = self.cells[r]
+        return line[c] if c < len(line) else None
+
+
+@dataclass
+class Column:
+    """One plan column: where it is and what it means."""
+
+    header: str          # the header text as the user typed it
+    col: int             # 1-based column number
+    field: str | None    # canonical field (FIELDS), or None when not recognised
+    matched: str = ""    # the synonym that matched, for "which synonym was accepted"
+
+    @property
+    def letter(self) -> str:
+        return col_letter(self.col)
+
+
+@dataclass
+class PlanTable:
+    """Where the plan sits in its sheet, and what each column holds."""
+
+    sheet: str
+    header_row: int
+    first_col: int
+    last_col: int
+    columns: list[Column]
+    data_rows: list[int]                 # Excel row numbers holding data (blank rows skipped)
+    last_row: int                        # last row of the plan area (Table ref end, or last data row)
+    table: TableDef | None = None        # set when the plan is an Excel Table
+    list_values: dict[str, list[str]] = field(default_factory=dict)  # field -> allowed values found in workbook
+    # Columns the tool added on an earlier run (header -> col), recorded in the workbook
+    # as the hidden defined name TOOL_COLUMNS_NAME.  They map to no field, so a tool-made
+    # "ROI" column is never mistaken for the user's stored ROI.
+    tool_cols: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def fields(self) -> dict[str, Column]:
+        return {c.field: c for c in self.columns if c.field}
+
+
+@dataclass
+class ParsedPlan:
+    """parse's output.
+
+    frame: index = Excel row number (int), one column per recognised canonical field.
+      number fields -> float64 (NaN when blank or unparseable)
+      date fields   -> datetime64[ns] (NaT when blank or unparseable)
+      text fields   -> object (str, or None when blank)
+    raw: same index and columns, object dtype, the value as it sits in the cell.
+    findings: problems met while parsing (a number typed as text that cannot be read, ...).
+    """
+
+    plan: PlanTable
+    frame: pd.DataFrame
+    raw: pd.DataFrame
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Finding:
+    rule: str                        # stable code, e.g. "XP101"
+    severity: Severity
+    sheet: str
+    message: str                     # one line
+    hint: str = ""
+    cell: str | None = None          # "E7" when scope == "cell"
+    row: int | None = None
+    col: int | None = None
+    column: str | None = None        # header text of the column
+    value: CellValue = None          # the raw value as typed
+    scope: Literal["cell", "row", "column", "sheet"] = "cell"
+    file: str = ""
+
+    def location(self) -> str:
+        if self.cell:
+            return f"{self.sheet}!{self.cell}"
+        if self.row is not None:
+            return f"{self.sheet}!{self.row}:{self.row}"
+        if self.col is not None:
+            letter = col_letter(self.col)
+            return f"{self.sheet}!{letter}:{letter}"
+        return self.sheet
+
+    def to_dict(self) -> dict:
+        v = self.value
+        if isinstance(v, (dt.date, dt.datetime, dt.time)):
+            v = v.isoformat()
+        return {
+            "file": self.file, "rule": self.rule, "severity": self.severity,
+            "sheet": self.sheet, "cell": self.cell, "row": self.row,
+            "column": self.column, "value": v, "message": self.message, "hint": self.hint,
+            "scope": self.scope,
+        }
+
+
+@dataclass
+class Label:
+    row: int                 # Excel row number
+    stage: Stage
+    confidence: float        # 0..1
+    reason: str              # short, checkable in a second
+    source: Literal["taxonomy", "model", "user", "none"] = "taxonomy"
+    user_stage: str | None = None   # what the user typed in the Stage column, if anything

@@ -1,0 +1,197 @@
+"""Reading an OOXML (SpreadsheetML) package: parts, relationships, the sheet map.
+
+Shared by the reader (Excel Table definitions, list validations, date system) and
+the file writer.  Read-only: the writer builds its output from these pieces.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from xlplugin.errors import UnreadableWorkbook
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+RT_OFFICE_DOC = NS_REL + "/officeDocument"
+RT_WORKSHEET = NS_REL + "/worksheet"
+RT_TABLE = NS_REL + "/table"
+RT_STYLES = NS_REL + "/styles"
+RT_SHARED_STRINGS = NS_REL + "/sharedStrings"
+STRICT_OFFICE_DOC = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+
+# lxml parser hardened against entity expansion; huge_tree for very large sheets.
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True,
+                         remove_blank_text=False)
+
+
+def q(tag: str, ns: str = NS_MAIN) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def resolve(base_part: str, target: str) -> str:
+    """Resolve a relationship target against the part that owns the .rels."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
+
+
+def rels_path(part: str) -> str:
+    d, name = posixpath.split(part)
+    return posixpath.join(d, "_rels", name + ".rels")
+
+
+@dataclass
+class Rel:
+    id: str
+    type: str
+    target: str          # resolved part name (or external URL when external)
+    external: bool = False
+
+
+@dataclass
+class SheetEntry:
+    name: str
+    sheet_id: str
+    rid: str
+    part: str            # resolved part name, "xl/worksheets/sheet1.xml"
+    kind: str            # "worksheet", "chartsheet", "dialogsheet", "macrosheet", ...
+    state: str = "visible"
+
+
+@dataclass
+class Package:
+    """An opened workbook package.  Use as a context manager or call close()."""
+
+    path: Path
+    zf: zipfile.ZipFile
+    workbook_part: str = "xl/workbook.xml"
+    sheets: list[SheetEntry] = field(default_factory=list)
+    date1904: bool = False
+    strict: bool = False
+
+    def names(self) -> list[str]:
+        return self.zf.namelist()
+
+    def has(self, part: str) -> bool:
+        try:
+            self.zf.getinfo(part)
+            return True
+        except KeyError:
+            return False
+
+    def read(self, part: str) -> bytes:
+        try:
+            return self.zf.read(part)
+        except KeyError:
+            raise UnreadableWorkbook(f"missing part {part}", file=self.path.name) from None
+        except (zipfile.BadZipFile, OSError, EOFError) as e:
+            raise UnreadableWorkbook(f"damaged part {part} ({e})", file=self.path.name) from None
+
+    def xml(self, part: str) -> etree._Element:
+        try:
+            return etree.fromstring(self.read(part), PARSER)
+        except etree.XMLSyntaxError as e:
+            raise UnreadableWorkbook(f"malformed XML in {part} ({e})", file=self.path.name) from None
+
+    def rels(self, part: str) -> list[Rel]:
+        rp = rels_path(part)
+        if not self.has(rp):
+            return []
+        out = []
+        for el in self.xml(rp):
+            if not isinstance(el.tag, str):
+                continue
+            external = el.get("TargetMode") == "External"
+            target = el.get("Target", "")
+            out.append(Rel(el.get("Id", ""), el.get("Type", ""),
+                           target if external else resolve(part, target), external))
+        return out
+
+    def sheet(self, name: str) -> SheetEntry:
+        for s in self.sheets:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def close(self) -> None:
+        self.zf.close()
+
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_package(path: str | Path) -> Package:
+    """Open a workbook package and read its sheet map.  Raises UnreadableWorkbook."""
+    path = Path(path)
+    name = path.name
+    if name.startswith("~$"):
+        raise UnreadableWorkbook("this is an Excel lock file, not a workbook", file=name)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as e:
+        raise UnreadableWorkbook(f"cannot open ({e.strerror or e})", file=name) from None
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnreadableWorkbook(
+            "encrypted or legacy binary workbook (password-protected, or .xls saved as .xlsx); "
+            "remove the password or save as .xlsx in Excel", file=name)
+    if not head.startswith(b"PK"):
+        raise UnreadableWorkbook("not an Excel workbook (.xlsx/.xlsm): not a zip package"
+                                 if head else "empty file", file=name)
+    try:
+        zf = zipfile.ZipFile(path)
+        bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
+        raise UnreadableWorkbook(f"damaged zip package ({e})", file=name) from None
+    except Exception as e:  # zlib.error and friends from a corrupt member
+        raise UnreadableWorkbook(f"damaged zip package ({e})", file=name) from None
+    if bad is not None:
+        zf.close()
+        raise UnreadableWorkbook(f"damaged zip package (bad CRC in {bad})", file=name)
+    pkg = Package(path=path, zf=zf)
+    try:
+        _read_sheet_map(pkg)
+    except Exception:
+        zf.close()
+        raise
+    return pkg
+
+
+def _read_sheet_map(pkg: Package) -> None:
+    root_rels = pkg.rels("")  # _rels/.rels
+    wb = [r for r in root_rels if r.type in (RT_OFFICE_DOC, STRICT_OFFICE_DOC)]
+    if not wb:
+        raise UnreadableWorkbook("no workbook part in the package", file=pkg.path.name)
+    pkg.workbook_part = wb[0].target
+    pkg.strict = wb[0].type == STRICT_OFFICE_DOC
+    root = pkg.xml(pkg.workbook_part)
+    ns = root.nsmap.get(None, NS_MAIN)
+    rel_ns = NS_REL if not pkg.strict else "http://purl.oclc.org/ooxml/officeDocument/relationships"
+    pr = root.find(f"{{{ns}}}workbookPr")
+    if pr is not None:
+        pkg.date1904 = pr.get("date1904") in ("1", "true")
+    by_id = {r.id: r for r in pkg.rels(pkg.workbook_part)}
+    sheets = root.find(f"{{{ns}}}sheets")
+    if sheets is None:
+        raise UnreadableWorkbook("workbook has no sheets", file=pkg.path.name)
+    for s in sheets:
+        if not isinstance(s.tag, str):
+            continue
+        rid = s.get(f"{{{rel_ns}}}id", "")
+        rel = by_id.get(rid)
+        if rel is None:
+            raise UnreadableWorkbook(f"sheet {s.get('name')!r} points at a missing part",
+                                     file=pkg.path.name)
+        kind = rel.type.rsplit("/", 1)[-1]
+        pkg.sheets.append(SheetEntry(s.get("name", ""), s.get("sheetId", ""), rid, rel.target,
+                                     kind, s.get("state", "visible")))
