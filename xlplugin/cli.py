@@ -1,0 +1,362 @@
+"""The `xlplugin` command.  Imports only typer and rich at start-up: pandas, pandera
+and the engine load inside the commands, so `xlplugin --help` stays fast."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xlplugin import __version__
+
+app = typer.Typer(
+    name="xlplugin",
+    help="Validate, label (upstream/downstream) and summarise marketing plan workbooks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EXTENSIONS = (".xlsx", ".xlsm")
+
+# Options shared by several commands.
+Paths = Annotated[list[str], typer.Argument(help="Workbooks, folders or glob patterns.")]
+OutDir = Annotated[Path | None, typer.Option("--out", help="Write results into this folder (same file names).")]
+InPlace = Annotated[bool, typer.Option("--in-place", help="Update the input workbooks themselves.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the change list instead of writing.")]
+Sheet = Annotated[str | None, typer.Option("--sheet", help="The plan's sheet (default: found automatically).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default: xlplugin.toml beside the workbook or here).")]
+SchemaOpt = Annotated[Path | None, typer.Option("--schema", help="A pandera YAML schema to use for the plan.")]
+TaxonomyOpt = Annotated[Path | None, typer.Option("--taxonomy", help="A stage taxonomy file to use instead of the shipped one.")]
+LearnOpt = Annotated[list[Path] | None, typer.Option("--learn-from", help="Past plans whose Stage column people set (repeatable).")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Files processed in parallel (default: all cores).")]
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+    return Console(stderr=stderr, highlight=False)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    _console(stderr=True).print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def expand_paths(items: list[str]) -> list[Path]:
+    """Files, folders (searched recursively) and globs -> workbook paths, in a stable order.
+    A named path that does not exist is kept, so it is reported as unreadable."""
+    found: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found += sorted(q for q in p.rglob("*")
+                            if q.suffix.lower() in EXTENSIONS and not q.name.startswith("~$"))
+        elif any(ch in item for ch in "*?["):
+            found += sorted(Path(m) for m in glob.glob(item, recursive=True)
+                            if Path(m).suffix.lower() in EXTENSIONS and not Path(m).name.startswith("~$"))
+        else:
+            found.append(p)
+    seen: set[Path] = set()
+    return [p for p in found if not (p in seen or seen.add(p))]
+
+
+def _options(**kw):
+    from xlplugin.pipeline import Options
+    learn = kw.pop("learn_from", None) or ()
+    out_dir = kw.get("out_dir")
+    if out_dir is not None and kw.get("in_place"):
+        _fail("--out and --in-place cannot be used together")
+    return Options(learn_from=tuple(learn), **kw)
+
+
+def _run_files(paths: list[Path], opts, jobs: int, progress: bool):
+    """Process files (in parallel when there are several) with a progress bar."""
+    from xlplugin.pipeline import process_file
+
+    model = None
+    if opts.learn_from:
+        from xlplugin.errors import XlpluginError
+        from xlplugin.learn import learn_from
+        try:
+            model = learn_from(list(opts.learn_from))
+        except XlpluginError as e:
+            _fail(str(e))
+    if opts.out_dir is not None:
+        opts.out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
+    if jobs == 1 or len(paths) == 1:
+        results = []
+        with _progress(progress, len(paths)) as (bar, task):
+            for p in paths:
+                results.append(process_file(p, opts, model=model))
+                bar.advance(task)
+        return results
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results_by_path = {}
+    with _progress(progress, len(paths)) as (bar, task), ProcessPoolExecutor(jobs) as pool:
+        futures = {pool.submit(process_file, p, opts, model): p for p in paths}
+        for fut in as_completed(futures):
+            results_by_path[futures[fut]] = fut.result()
+            bar.advance(task)
+    return [results_by_path[p] for p in paths]
+
+
+class _NoBar:
+    def advance(self, task) -> None:
+        pass
+
+
+class _progress:
+    def __init__(self, show: bool, total: int) -> None:
+        self.show, self.total = show and total > 1, total
+
+    def __enter__(self):
+        if not self.show:
+            return _NoBar(), None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        self.bar = Progress("[progress.description]{task.description}", BarColumn(),
+                            MofNCompleteColumn(), TimeElapsedColumn(), console=_console(stderr=True),
+                            transient=True)
+        self.bar.__enter__()
+        return self.bar, self.bar.add_task("workbooks", total=self.total)
+
+    def __exit__(self, *exc) -> None:
+        if self.show:
+            self.bar.__exit__(*exc)
+
+
+def _result_table(results, title: str = "xlplugin") -> None:
+    from rich.table import Table
+    table = Table(title=title, title_justify="left")
+    for col in ("file", "rows", "errors", "warnings", "output", "seconds"):
+        table.add_column(col, justify="right" if col in ("rows", "errors", "warnings", "seconds") else "left")
+    for r in results:
+        if r.error:
+            table.add_row(str(r.path), "-", "[red]unreadable[/red]", "-", r.error, f"{r.seconds:.2f}")
+        else:
+            err = f"[red]{r.errors}[/red]" if r.errors else "0"
+            warn = f"[yellow]{r.warnings}[/yellow]" if r.warnings else "0"
+            table.add_row(str(r.path), str(r.rows), err, warn, str(r.output or "-"), f"{r.seconds:.2f}")
+    _console().print(table)
+
+
+def _report_errors(results) -> None:
+    err = _console(stderr=True)
+    for r in results:
+        if r.error:
+            err.print(f"error: {r.error}", markup=False, soft_wrap=True)
+
+
+def _exit(results, warnings_as_errors: bool = False) -> None:
+    code = max((r.exit_code(warnings_as_errors) for r in results), default=0)
+    raise typer.Exit(code)
+
+
+def _print_dry_run(results) -> None:
+    out = _console()
+    for r in results:
+        if r.error:
+            continue
+        out.print(f"{r.path}: {len(r.changes)} changes", markup=False)
+        for line in r.changes:
+            out.print(f"  {line}", markup=False, soft_wrap=True)
+
+
+def _write_command(paths, steps, out_dir, in_place, dry_run, sheet, config, schema=None, taxonomy=None,
+                   learn_from=None, jobs=0, title="xlplugin"):
+    files = expand_paths(paths)
+    if not files:
+        _fail("no workbooks (.xlsx, .xlsm) found in " + ", ".join(paths))
+    opts = _options(steps=frozenset(steps), out_dir=out_dir, in_place=in_place, dry_run=dry_run,
+                    sheet=sheet, config_path=config, schema_path=schema, taxonomy_path=taxonomy,
+                    learn_from=learn_from)
+    results = _run_files(files, opts, jobs, progress=True)
+    if dry_run:
+        _print_dry_run(results)
+    _report_errors(results)
+    _result_table(results, title)
+    _exit(results)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"xlplugin {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Validate, label (upstream/downstream) and summarise marketing plan workbooks.
+
+    Exit codes: 0 clean, 1 a plan has errors, 2 a file could not be read or written.
+    """
+
+
+@app.command()
+def run(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
+        sheet: Sheet = None, config: ConfigOpt = None, schema: SchemaOpt = None,
+        taxonomy: TaxonomyOpt = None, learn_from: LearnOpt = None, jobs: JobsOpt = 0) -> None:
+    """Validate, label and summarise workbooks (files, folders, globs); write the results."""
+    _write_command(paths, ("check", "label", "summarize"), out, in_place, dry_run, sheet, config,
+                   schema, taxonomy, learn_from, jobs, title="xlplugin run")
+
+
+@app.command()
+def check(paths: Paths,
+          fmt: Annotated[str, typer.Option("--format", "-f", help="text, json, junit or github.")] = "text",
+          output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+          warnings_as_errors: Annotated[bool, typer.Option("--warnings-as-errors", help="Exit 1 on warnings too.")] = False,
+          sheet: Sheet = None, config: ConfigOpt = None, schema: SchemaOpt = None,
+          taxonomy: TaxonomyOpt = None, jobs: JobsOpt = 0) -> None:
+    """Validate workbooks without changing them; print a report (exit 1 on errors)."""
+    if fmt not in ("text", "json", "junit", "github"):
+        _fail(f"unknown --format {fmt!r}: use text, json, junit or github")
+    files = expand_paths(paths)
+    if not files:
+        _fail("no workbooks (.xlsx, .xlsm) found in " + ", ".join(paths))
+    opts = _options(steps=frozenset({"check"}), write=False, sheet=sheet, config_path=config,
+                    schema_path=schema, taxonomy_path=taxonomy, warnings_as_errors=warnings_as_errors)
+    results = _run_files(files, opts, jobs, progress=fmt == "text" and output is None)
+    findings = [f for r in results for f in r.findings]
+    _report_errors(results)
+    from xlplugin import report
+    if fmt == "text" and output is None:
+        report.print_findings(findings, _console())
+        for r in results:
+            if not r.error and not r.findings:
+                _console().print(f"{r.path}: {r.rows} rows, no problems found", markup=False)
+    else:
+        text = report.format_findings(findings, fmt if fmt != "text" else "text")
+        if output is not None:
+            output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    _exit(results, warnings_as_errors)
+
+
+@app.command()
+def label(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
+          fmt: Annotated[str, typer.Option("--format", "-f", help="'json' prints the labels instead of writing.")] = "xlsx",
+          sheet: Sheet = None, config: ConfigOpt = None, taxonomy: TaxonomyOpt = None,
+          learn_from: LearnOpt = None, jobs: JobsOpt = 0) -> None:
+    """Label every plan row Upstream, Downstream or Review, with a reason; write Stage columns."""
+    if fmt not in ("xlsx", "json"):
+        _fail(f"unknown --format {fmt!r}: use json (or leave it out to write the workbook)")
+    if fmt == "json":
+        files = expand_paths(paths)
+        opts = _options(steps=frozenset({"label"}), write=False, sheet=sheet, config_path=config,
+                        taxonomy_path=taxonomy, learn_from=learn_from)
+        results = _run_files(files, opts, jobs, progress=False)
+        _report_errors(results)
+        payload = [{"file": str(r.path), "sheet": r.sheet, "row": lab.row, "stage": lab.stage,
+                    "confidence": round(lab.confidence, 3), "reason": lab.reason, "source": lab.source}
+                   for r in results for lab in r.labels]
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        raise typer.Exit(max((2 if r.error else 0) for r in results))
+    _write_command(paths, ("label",), out, in_place, dry_run, sheet, config, None, taxonomy,
+                   learn_from, jobs, title="xlplugin label")
+
+
+@app.command()
+def summarize(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
+              sheet: Sheet = None, config: ConfigOpt = None, taxonomy: TaxonomyOpt = None,
+              jobs: JobsOpt = 0) -> None:
+    """Add metric columns and a Summary sheet of live formulas and charts."""
+    _write_command(paths, ("summarize",), out, in_place, dry_run, sheet, config, None, taxonomy,
+                   None, jobs, title="xlplugin summarize")
+
+
+@app.command()
+def clear(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
+          jobs: JobsOpt = 0) -> None:
+    """Remove every highlight, note, column and sheet xlplugin added; restore original styles."""
+    _write_command(paths, ("clear",), out, in_place, dry_run, None, None, jobs=jobs, title="xlplugin clear")
+
+
+@app.command()
+def rollup(paths: Paths,
+           out: Annotated[Path, typer.Option("--out", help="The roll-up workbook to write.")] = Path("rollup.xlsx"),
+           config: ConfigOpt = None) -> None:
+    """One workbook summarising many plans: budget and actual by stage, findings, links."""
+    from xlplugin.config import load_config
+    from xlplugin.errors import XlpluginError
+    from xlplugin.rollup import rollup as build_rollup
+    files = expand_paths(paths)
+    if not files:
+        _fail("no workbooks (.xlsx, .xlsm) found in " + ", ".join(paths))
+    try:
+        written = build_rollup(files, out, load_config(config))
+    except XlpluginError as e:
+        _fail(str(e))
+    _console().print(f"wrote {written} ({len(files)} plans)", markup=False)
+
+
+def _template_path(name: str) -> Path:
+    from importlib.resources import files
+    return Path(str(files("xlplugin.templates") / name))
+
+
+@app.command()
+def new(path: Annotated[Path, typer.Argument(help="The workbook to create (.xlsx).")],
+        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
+    """Create a fresh plan workbook from the template."""
+    if path.suffix.lower() != ".xlsx":
+        _fail(f"{path}: a new plan must be an .xlsx file")
+    if path.exists() and not force:
+        _fail(f"{path}: already exists (use --force to overwrite)")
+    src = _template_path("plan-template.xlsx")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, path)
+    _console().print(f"created {path} from the plan template", markup=False)
+
+
+@app.command()
+def demo(out: Annotated[Path, typer.Option("--out", help="Folder for the demo output.")] = Path("demo-output")) -> None:
+    """Run the whole pipeline on the bundled sample plan and say where the result is."""
+    from xlplugin.pipeline import Options, process_file
+    out.mkdir(parents=True, exist_ok=True)
+    src = out / "sample-plan.xlsx"
+    shutil.copyfile(_template_path("sample-plan.xlsx"), src)
+    result = process_file(src, Options())
+    con = _console()
+    if result.error:
+        _fail(result.error)
+    from xlplugin import report
+    report.print_findings(result.findings, con)
+    stages: dict[str, int] = {}
+    for lab in result.labels:
+        stages[lab.stage] = stages.get(lab.stage, 0) + 1
+    con.print()
+    con.print(f"Sample plan: {src} ({result.rows} rows on sheet {result.sheet!r})", markup=False)
+    con.print(f"Result:      {result.output}", markup=False)
+    con.print(f"  findings:  {result.errors} errors, {result.warnings} warnings "
+              "(highlighted cells with notes, and a Validation sheet with links)", markup=False)
+    con.print("  stages:    " + ", ".join(f"{k} {v}" for k, v in sorted(stages.items()))
+              + " (Stage and Stage basis columns)", markup=False)
+    con.print("  summary:   Summary sheet with live formulas and charts; metric columns on the plan",
+              markup=False)
+    con.print(f"Open it in Excel or LibreOffice: {result.output.resolve() if result.output else '-'}",
+              markup=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
