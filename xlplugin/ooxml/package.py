@@ -189,6 +189,10 @@ def _read_sheet_map(pkg: Package) -> None:
             continue
         rid = s.get(f"{{{rel_ns}}}id", "")
         rel = by_id.get(rid)
+        if rel is None and not rid:
+            # LibreOffice lists VBA modules of some .xlsm files as sheets with r:id="":
+            # nothing to read there, so skip them rather than refuse the workbook.
+            continue
         if rel is None:
             raise UnreadableWorkbook(f"sheet {s.get('name')!r} points at a missing part",
                                      file=pkg.path.name)
