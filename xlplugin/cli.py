@@ -137,7 +137,8 @@ def _result_table(results, title: str = "xlplugin") -> None:
     from rich.table import Table
     table = Table(title=title, title_justify="left")
     for col in ("file", "rows", "errors", "warnings", "output", "seconds"):
-        table.add_column(col, justify="right" if col in ("rows", "errors", "warnings", "seconds") else "left")
+        table.add_column(col, justify="right" if col in ("rows", "errors", "warnings", "seconds") else "left",
+                         overflow="fold")
     for r in results:
         if r.error:
             table.add_row(str(r.path), "-", "[red]unreadable[/red]", "-", r.error, f"{r.seconds:.2f}")
