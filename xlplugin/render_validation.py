@@ -1,0 +1,150 @@
+"""Findings -> a ChangeList: marked cells with notes, and a Validation sheet.
+
+Pure: no I/O.  Every render starts with ClearMarks() so a re-run replaces the
+previous marks, and the Validation sheet is a ReplaceSheet so it is replaced too.
+Values copied from the plan are written as text (SetCell.value str), never formulas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from xlplugin.changes import (
+    MARK_ERROR,
+    MARK_WARNING,
+    ChangeList,
+    ClearMarks,
+    Hyperlink,
+    MarkCell,
+    ReplaceSheet,
+    SetCell,
+    SetNote,
+    Style,
+)
+from xlplugin.model import CellValue, Finding, ParsedPlan, cell_ref, quote_sheet
+from xlplugin.rules import BY_CODE
+
+SHEET = "Validation"
+COLUMNS = ("Severity", "Rule", "Sheet", "Cell", "Column", "Value", "Message", "Hint")
+WIDTHS = (10, 8, 14, 8, 16, 22, 80, 70)
+_FILL = {"error": MARK_ERROR, "warning": MARK_WARNING}
+_RANK = {"error": 2, "warning": 1}
+HEADER = Style(bold=True, fill="D9E1F2", border_bottom=True)
+TITLE = Style(bold=True, font_size=14)
+LINK = Style(font_color="0563C1")
+
+
+def as_text(v: CellValue) -> str:
+    """A plan value as text for the Validation sheet (never a formula: SetCell writes str as text)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, dt.datetime) and v.time() == dt.time(0):
+        return v.date().isoformat()
+    if isinstance(v, (dt.date, dt.time)):
+        return v.isoformat()
+    return str(v)
+
+
+def note_text(findings: list[Finding]) -> str:
+    """One note per cell: every message, each with its hint."""
+    parts = []
+    for f in findings:
+        parts.append(f"{f.rule} {f.severity}: {f.message}" + (f"\nFix: {f.hint}" if f.hint else ""))
+    return "\n".join(parts)
+
+
+def _link_target(f: Finding, parsed: ParsedPlan | None) -> str:
+    """Where the finding's row on the Validation sheet links to."""
+    if f.cell:
+        ref = f.cell
+    elif parsed is not None and f.sheet == parsed.plan.sheet:
+        plan = parsed.plan
+        ref = cell_ref(f.row if f.row else plan.header_row, f.col if f.col else plan.first_col)
+    else:
+        ref = cell_ref(f.row or 1, f.col or 1)
+    return f"{quote_sheet(f.sheet)}!{ref}"
+
+
+def _where(f: Finding) -> str:
+    if f.cell:
+        return f.cell
+    loc = f.location()
+    return loc.split("!", 1)[1] if "!" in loc else "(sheet)"
+
+
+def validation_changes(findings: list[Finding], parsed: ParsedPlan | None,
+                       source_name: str) -> ChangeList:
+    """Marks and notes at each finding's cell, then the Validation sheet."""
+    changes = ChangeList([ClearMarks()])
+    by_cell: dict[tuple[str, int, int], list[Finding]] = {}
+    for f in findings:
+        if f.cell and f.row and f.col:
+            by_cell.setdefault((f.sheet, f.row, f.col), []).append(f)
+    for (sheet, row, col), group in sorted(by_cell.items()):
+        worst = max(group, key=lambda f: _RANK.get(f.severity, 0)).severity
+        changes.add(MarkCell(sheet, row, col, fill=_FILL.get(worst, MARK_ERROR)))
+        changes.add(SetNote(sheet, row, col, note_text(group)))
+    changes.add(validation_sheet(findings, parsed, source_name))
+    return changes
+
+
+def validation_sheet(findings: list[Finding], parsed: ParsedPlan | None, source_name: str) -> ReplaceSheet:
+    """The Validation sheet: totals, counts per rule, then one row per finding with a link."""
+    cells: list[SetCell] = []
+    links: list[Hyperlink] = []
+
+    def put(row: int, col: int, value: CellValue, style: Style | None = None) -> None:
+        cells.append(SetCell(SHEET, row, col, value=value, style=style))
+
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = sum(f.severity == "warning" for f in findings)
+    put(1, 1, f"Validation of {source_name}", TITLE)
+    if findings:
+        put(2, 1, f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+                  " (click a cell address to go to it; notes on the marked cells say the same)")
+    else:
+        put(2, 1, "No problems found.")
+    row = 4
+    counts = Counter(f.rule for f in findings)
+    if counts:
+        for c, name in enumerate(("Rule", "Severity", "Count", "Summary"), start=1):
+            put(row, c, name, HEADER)
+        for rule in sorted(counts):
+            row += 1
+            info = BY_CODE.get(rule)
+            sev = next(f.severity for f in findings if f.rule == rule)
+            put(row, 1, rule)
+            put(row, 2, sev, Style(fill=_FILL.get(sev)))
+            put(row, 3, counts[rule])
+            put(row, 4, info.summary if info else "")
+        row += 2
+    header_row = row
+    for c, name in enumerate(COLUMNS, start=1):
+        put(header_row, c, name, HEADER)
+    for i, f in enumerate(findings, start=1):
+        r = header_row + i
+        put(r, 1, f.severity, Style(fill=_FILL.get(f.severity)))
+        put(r, 2, f.rule)
+        put(r, 3, f.sheet)
+        put(r, 4, _where(f), LINK)
+        put(r, 5, f.column or "")
+        put(r, 6, as_text(f.value))
+        put(r, 7, f.message)
+        put(r, 8, f.hint)
+        links.append(Hyperlink(r, 4, _link_target(f, parsed), tooltip=f"Go to {f.location()}"))
+    tab = "C00000" if errors else ("FFC000" if warnings else "00B050")
+    return ReplaceSheet(
+        name=SHEET, cells=tuple(cells),
+        col_widths=tuple((c, float(w)) for c, w in enumerate(WIDTHS, start=1)),
+        freeze=(header_row + 1, 1), hyperlinks=tuple(links), tab_color=tab,
+    )
+
+
+def clear_changes() -> ChangeList:
+    """`xlplugin clear`: remove every mark, note, sheet and column the tool made."""
+    return ChangeList([ClearMarks(everything=True)])
