@@ -29,9 +29,9 @@ def test_help_does_not_import_pandas():
     code = ("import sys, xlplugin.cli as c\n"
             "try:\n    c.app(['--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('pandas', 'pandera', 'sklearn', 'numpy') if m in sys.modules]\n"
-            "print(','.join(heavy))")
+            "print('HEAVY:' + ','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == ""
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY:"
 
 
 def test_version():

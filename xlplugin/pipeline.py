@@ -140,7 +140,8 @@ def render(analysis: Analysis, opts: Options, source_name: str) -> ChangeList:
     if CHECK in opts.steps:
         from xlplugin.render_validation import validation_changes
         changes.extend(validation_changes(analysis.findings, parsed, source_name))
-    if LABEL in opts.steps:
+    if LABEL in opts.steps or SUMMARIZE in opts.steps:
+        # The summary's formulas read the Stage column, so it must exist when they do.
         from xlplugin.render_labels import label_changes
         changes.extend(label_changes(parsed, analysis.labels))
     if SUMMARIZE in opts.steps:
@@ -172,6 +173,7 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
             dest = output_path(path, opts)
             result.changes = changes.describe()
             if not opts.dry_run:
+                dest.parent.mkdir(parents=True, exist_ok=True)
                 apply(path, dest, changes)
                 result.output = dest
             return result
@@ -185,11 +187,12 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
             changes = render(analysis, opts, path.name)
             result.changes = changes.describe()
             if not opts.dry_run:
+                dest.parent.mkdir(parents=True, exist_ok=True)
                 apply(path, dest, changes)
                 result.output = dest
     except XlpluginError as e:
-        if not e.file:
-            e.file = str(path)
+        if not e.file or e.file == path.name:
+            e.file = str(path)   # name the file as the user gave it
         result.error = str(e)
     except (OSError, MemoryError) as e:
         result.error = f"{path}: {e.__class__.__name__}: {e}"

@@ -1,0 +1,221 @@
+"""Metric definitions (DOMAIN.md's table): inputs, the guarded Excel formula, Python values.
+
+A metric is an expression over plan fields.  The same definition yields
+  * an Excel formula for one row, in either layout: structured references
+    (`Plan[[#This Row],[Budget]]`, the form Excel stores in the file; the `[@Budget]`
+    shorthand is UI-only and LibreOffice rejects it in .xlsx) or A1 references (`J5`);
+  * the value Excel will compute, in Python, so it can be written as the cached value.
+
+Every input is guarded with ISNUMBER (catches blank AND text cells, which `=""` alone
+would not: text in a number cell makes `J5-K5` a #VALUE!) and every denominator with
+`<>0`.  A guarded-out row yields "" (text), which SUM/SUMIFS ignore.
+
+Values follow Excel's view of the cells, not parse's: a number typed as text ("1,200")
+is not a number to SUMIFS or ISNUMBER, so `effective_numbers` keeps only real numeric
+cells from `ParsedPlan.raw`.  Pure: no I/O; pandas/numpy imported inside functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pandas as pd
+
+    from xlplugin.model import ParsedPlan
+
+PERCENT = "0.0%"
+CURRENCY = "#,##0.00"
+RATIO = "0.00"
+
+Kind = Literal["percent", "currency", "ratio"]
+FORMATS: dict[str, str] = {"percent": PERCENT, "currency": CURRENCY, "ratio": RATIO}
+
+# Placeholder for a column total (Share of budget's denominator).
+TOTAL = "total_budget"
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str                        # header text of the added column
+    inputs: tuple[str, ...]          # canonical fields that must exist in the plan
+    expr: str                        # Excel expression with {field} placeholders
+    denominators: tuple[str, ...]    # placeholders that must be <> 0
+    kind: Kind
+    compute: Callable[..., np.ndarray]   # numpy version of expr over float arrays
+    width: float = 12.0
+
+    @property
+    def number_format(self) -> str:
+        return FORMATS[self.kind]
+
+
+def _m(name: str, inputs: tuple[str, ...], expr: str, denominators: tuple[str, ...], kind: Kind,
+       compute: Callable[..., np.ndarray]) -> Metric:
+    return Metric(name, inputs, expr, denominators, kind, compute, max(11.0, len(name) + 3.0))
+
+
+# Order = left-to-right order of the added columns.  `compute` gets keyword arrays named
+# like the placeholders, and must do the same float operations in the same order as expr.
+METRICS: tuple[Metric, ...] = (
+    _m("Variance", ("budget", "actual"), "{actual}-{budget}", (), "currency",
+       lambda actual, budget: actual - budget),
+    _m("Variance %", ("budget", "actual"), "({actual}-{budget})/{budget}", ("budget",), "percent",
+       lambda actual, budget: (actual - budget) / budget),
+    _m("Spent %", ("budget", "actual"), "{actual}/{budget}", ("budget",), "percent",
+       lambda actual, budget: actual / budget),
+    _m("Share of budget", ("budget",), "{budget}/{total_budget}", (TOTAL,), "percent",
+       lambda budget, total_budget: budget / total_budget),
+    _m("ROI", ("revenue", "actual"), "({revenue}-{actual})/{actual}", ("actual",), "percent",
+       lambda revenue, actual: (revenue - actual) / actual),
+    _m("ROAS", ("revenue", "actual"), "{revenue}/{actual}", ("actual",), "ratio",
+       lambda revenue, actual: revenue / actual),
+    _m("CPL", ("actual", "leads"), "{actual}/{leads}", ("leads",), "currency",
+       lambda actual, leads: actual / leads),
+    _m("CPA", ("actual", "conversions"), "{actual}/{conversions}", ("conversions",), "currency",
+       lambda actual, conversions: actual / conversions),
+    _m("Conversion rate", ("conversions", "leads"), "{conversions}/{leads}", ("leads",), "percent",
+       lambda conversions, leads: conversions / leads),
+    _m("CTR", ("clicks", "impressions"), "{clicks}/{impressions}", ("impressions",), "percent",
+       lambda clicks, impressions: clicks / impressions),
+    _m("CPC", ("actual", "clicks"), "{actual}/{clicks}", ("clicks",), "currency",
+       lambda actual, clicks: actual / clicks),
+    _m("CPM", ("actual", "impressions"), "{actual}/{impressions}*1000", ("impressions",), "currency",
+       lambda actual, impressions: actual / impressions * 1000),
+)
+METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+
+
+def available(fields: Mapping[str, object] | set[str]) -> list[Metric]:
+    """The metrics whose inputs all exist among `fields`."""
+    return [m for m in METRICS if all(f in fields for f in m.inputs)]
+
+
+def placeholders(metric: Metric) -> tuple[str, ...]:
+    """Placeholders used by the expression, inputs first, then TOTAL when used."""
+    extra = (TOTAL,) if "{" + TOTAL + "}" in metric.expr else ()
+    return metric.inputs + extra
+
+
+def row_formula(metric: Metric, refs: Mapping[str, str]) -> str:
+    """The guarded formula (no '=') given one reference per placeholder.
+
+    refs: field -> cell reference for this row ('J5' or 'Plan[[#This Row],[Budget]]'),
+    plus TOTAL -> the column total expression when the metric uses it.
+    """
+    conds = [f"ISNUMBER({refs[f]})" for f in metric.inputs]
+    conds += [f"{refs[d]}<>0" for d in metric.denominators]
+    expr = metric.expr.format(**{k: refs[k] for k in placeholders(metric)})
+    cond = conds[0] if len(conds) == 1 else "AND(" + ",".join(conds) + ")"
+    return f'IF({cond},{expr},"")'
+
+
+# ---- Excel's view of the cell values -------------------------------------------------
+
+def is_excel_number(v: object) -> bool:
+    """A cell ISNUMBER/SUM would count: a real int/float (not bool, not text, not NaN)."""
+    if isinstance(v, bool) or v is None:
+        return False
+    if isinstance(v, (int, float)):
+        return v == v  # NaN is what pandas uses for blank
+    try:  # numpy scalars
+        import numpy as np
+        return isinstance(v, np.number) and not np.isnan(v)
+    except (ImportError, TypeError):
+        return False
+
+
+def _numeric_cells(col: pd.Series) -> np.ndarray:
+    """True where a raw cell holds a real number (int/float, not bool, not NaN)."""
+    import numpy as np
+
+    number_types = {int, float, np.float64, np.float32, np.int64, np.int32}
+    ok = np.array(col.map(lambda v: type(v) in number_types).to_numpy(dtype=bool))
+    if ok.any():
+        ok[ok] = np.array([v == v for v in col.to_numpy()[ok]], dtype=bool)
+    return ok
+
+
+def effective_numbers(parsed: ParsedPlan, fld: str) -> pd.Series:
+    """Field values as Excel sees them: float where the cell holds a number, else NaN.
+
+    parse may read "1,200" typed as text as 1200; Excel's SUMIFS and ISNUMBER do not,
+    so the cached values must not either.
+    """
+    import numpy as np
+    import pandas as pd
+
+    frame = parsed.frame
+    raw = parsed.raw
+    if raw is None or fld not in getattr(raw, "columns", ()):
+        return pd.to_numeric(frame[fld], errors="coerce").astype("float64")
+    col = raw[fld].reindex(frame.index)
+    ok = _numeric_cells(col)
+    # Where the cell holds a real number use that number (parse may have rejected it, e.g. a
+    # negative budget, yet Excel still sums it).
+    vals = np.full(len(col), np.nan)
+    if ok.any():
+        vals[ok] = col.to_numpy()[ok].astype("float64")
+    return pd.Series(vals, index=frame.index, dtype="float64")
+
+
+def effective_dates(parsed: ParsedPlan, fld: str) -> pd.Series:
+    """Date field as Excel's date criteria see it: a date where the cell is a date (or a
+    number parse turned into one); NaT where it is text (a date typed as text is not
+    matched by ">="&DATE(...)) or blank."""
+    import pandas as pd
+
+    frame = parsed.frame
+    values = pd.to_datetime(frame[fld], errors="coerce")
+    raw = parsed.raw
+    if raw is None or fld not in getattr(raw, "columns", ()):
+        return values
+    col = raw[fld].reindex(frame.index)
+    ok = col.map(lambda v: isinstance(v, (dt.date, dt.datetime)) or is_excel_number(v)).to_numpy(dtype=bool)
+    return values.where(ok)
+
+
+def row_values(metric: Metric, numbers: Mapping[str, pd.Series], total_budget: float | None = None
+               ) -> list[object]:
+    """Cached value per row: a float, or "" where the formula's guard yields ""."""
+    import numpy as np
+
+    arrays = {f: numbers[f].to_numpy(dtype="float64") for f in metric.inputs}
+    n = len(next(iter(arrays.values())))
+    ok = np.ones(n, dtype=bool)
+    for a in arrays.values():
+        ok &= ~np.isnan(a)
+    kwargs: dict[str, object] = dict(arrays)
+    for d in metric.denominators:
+        if d == TOTAL:
+            total = 0.0 if total_budget is None else total_budget
+            if total == 0:
+                ok &= False
+            kwargs[TOTAL] = total
+        else:
+            ok &= arrays[d] != 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = metric.compute(**kwargs)
+    result = np.broadcast_to(result, (n,))
+    return [float(v) if k else "" for v, k in zip(result, ok, strict=True)]
+
+
+def excel_sum(values: pd.Series | np.ndarray) -> float:
+    """SUM over a column as Excel does it: numbers only, blanks/text ignored."""
+    import math
+
+    import numpy as np
+
+    a = np.asarray(values, dtype="float64")
+    return float(math.fsum(a[~np.isnan(a)]))
+
+
+def excel_sum_values(values: Sequence[object]) -> float:
+    """SUM over cells already computed here: numbers count, "" and text do not."""
+    import math
+    return float(math.fsum(v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+                           and v == v))
