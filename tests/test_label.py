@@ -1,0 +1,207 @@
+"""Stage labels: accuracy targets on the evaluation set, the hard cases DOMAIN.md names,
+the user's own Stage, and the XP401 finding.  Speed lives in benchmarks/bench_label.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.bench_label import MODES, evaluate, load_eval
+from tests.plan_factory import make_plan
+from xlplugin.label import RULES, StageLabel, label_plan, label_texts, normalize_stage, stage_findings
+from xlplugin.taxonomy import load_taxonomy
+
+
+def one(activity: str, **fields: str):
+    return label_texts([{"activity": activity, **fields}])[0]
+
+
+def parsed_from(path: Path):
+    from xlplugin.locate import locate_plan
+    from xlplugin.parse import parse_plan
+    from xlplugin.read import open_workbook
+
+    with open_workbook(path) as wb:
+        plan = locate_plan(wb)
+        return parse_plan(wb.grid(plan.sheet), plan, date1904=wb.date1904)
+
+
+# ---------------------------------------------------------------- evaluation set targets
+
+@pytest.fixture(scope="module")
+def results():
+    rows = load_eval()
+    return {mode: evaluate(rows, fields, mode) for mode, fields in MODES.items()}
+
+
+def test_eval_set_is_broad_and_labelled():
+    rows = load_eval()
+    assert len(rows) >= 300
+    assert {r["industry"] for r in rows} == {"B2B software", "Consumer goods", "Retail", "Services"}
+    assert {r["gold"] for r in rows} == {"Upstream", "Downstream", "Ambiguous"}
+    assert sum(r["gold"] == "Ambiguous" for r in rows) >= 25
+    assert len({r["activity"].lower() for r in rows}) == len(rows)
+    assert len(load_eval(split="test")) + len(load_eval(split="dev")) == len(rows)
+
+
+def test_accuracy_from_activity_name_alone(results):
+    assert results["activity"].accuracy >= 0.92
+
+
+def test_accuracy_with_description(results):
+    assert results["activity+description"].accuracy >= 0.95
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_few_clear_rows_confidently_wrong(results, mode):
+    assert results[mode].confidently_wrong < 0.03
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_ambiguous_rows_go_to_review(results, mode):
+    res = results[mode]
+    assert res.ambiguous["Review"] >= 0.7 * res.n_ambiguous
+    assert res.ambiguous_confident <= 0.1 * res.n_ambiguous
+
+
+def test_precision_per_class(results):
+    for mode in ("activity", "activity+description"):
+        assert min(results[mode].precision.values()) >= 0.92
+
+
+# ---------------------------------------------------------------- hard cases
+
+@pytest.mark.parametrize("activity, stage", [
+    ("Pricing research for the new tier", "Upstream"),
+    ("Price promotion on family packs", "Downstream"),
+    ("Brand positioning workshop", "Upstream"),
+    ("Rebranding ad campaign", "Downstream"),
+    ("Launch collateral for sales", "Downstream"),
+    ("Sales training before launch", "Downstream"),
+    ("Post-launch survey of buyers", "Downstream"),
+    ("Concept survey", "Upstream"),
+])
+def test_hard_cases_follow_the_dividing_line(activity, stage):
+    assert one(activity).stage == stage
+
+
+@pytest.mark.parametrize("activity", ["Content marketing program", "Beta program for the new app",
+                                      "Analyst relations", "Customer survey with a gated lead form"])
+def test_genuinely_ambiguous_rows_ask_for_review(activity):
+    lab = one(activity)
+    assert lab.stage == "Review"
+    assert "decide by hand" in lab.reason
+
+
+def test_reason_names_the_phrase_and_the_kpi():
+    lab = one("Focus groups", description="Six groups testing the idea", kpi="Brand awareness")
+    assert lab.stage == "Upstream" and lab.confidence >= 0.8
+    assert "research: 'focus group'" in lab.reason
+    assert "KPI 'brand awareness' is an upstream measure" in lab.reason
+
+
+def test_kpi_phrases_count_only_in_the_kpi_column():
+    # "brand awareness" as the KPI is an upstream measure; an awareness campaign is advertising
+    assert one("Brand awareness campaign").stage == "Downstream"
+
+
+def test_negation_cancels_a_phrase():
+    lab = one("Brand positioning workshop", description="Workshop only, no paid media, no ads")
+    assert lab.stage == "Upstream"
+    assert "paid media" not in lab.reason and "'ads'" not in lab.reason
+    # compounds are not negations
+    assert one("No-code builder launch").stage == "Downstream"
+    assert one("Non-profit pricing research").stage == "Upstream"
+
+
+def test_plurals_hyphens_and_case():
+    assert one("FOCUS-GROUPS (x3)").reason == one("focus group").reason
+    assert one("Post purchase surveys").stage == "Downstream"
+    assert one("Market strategies").stage == "Upstream"
+
+
+def test_no_evidence_is_review_with_zero_confidence():
+    lab = one("Project Falcon")
+    assert (lab.stage, lab.confidence, lab.source) == ("Review", 0.0, "none")
+    assert label_texts([]) == []
+
+
+def test_blank_and_non_text_cells_are_fine():
+    labs = label_texts([{"activity": None, "kpi": 12.5}, {"activity": "", "description": "Paid search"}])
+    assert [lab.stage for lab in labs] == ["Review", "Downstream"]
+    assert [lab.row for lab in labs] == [0, 1]
+
+
+def test_custom_taxonomy_changes_labels(tmp_path):
+    f = tmp_path / "team.toml"
+    f.write_text('extends = "default"\n[[upstream]]\nname = "discovery"\nweight = 2.0\n'
+                 'phrases = ["sprint zero"]\n', encoding="utf-8")
+    assert one("Sprint zero").stage == "Review"
+    lab = label_texts([{"activity": "Sprint zero"}], taxonomy=load_taxonomy(f))[0]
+    assert lab.stage == "Upstream" and lab.reason.startswith("discovery: 'sprint zero'")
+
+
+# ---------------------------------------------------------------- the user's Stage
+
+@pytest.mark.parametrize("typed, meant", [
+    ("Upstream", "Upstream"), (" downstream MARKETING ", "Downstream"), ("Up", "Upstream"),
+    ("down", "Downstream"), ("Review", "Review"), ("Upstream marketing", "Upstream"),
+    ("Mid-funnel", "Mid-funnel"), ("", None), (None, None), (float("nan"), None),
+])
+def test_normalize_stage(typed, meant):
+    assert normalize_stage(typed) == meant
+
+
+STAGE_HEADERS = ["ID", "Activity", "Description", "KPI", "Budget", "Stage"]
+
+
+def stage_plan(tmp_path: Path) -> Path:
+    rows = [
+        ["A1", "Retargeting ads for cart abandoners", "Display ads to visitors", "Conversions", 5000,
+         "Upstream"],
+        ["A2", "Focus groups on packaging", "Three groups", "Insights", 8000, "upstream marketing"],
+        ["A3", "Paid search", "Google Ads", "Leads", 12000, None],
+        ["A4", "Project Falcon", "", "", 1000, "Downstream"],
+        ["A5", "Concept test", "Online test of two concepts", "Concept score", 4000, "Mid-funnel"],
+    ]
+    return make_plan(tmp_path / "stage.xlsx", rows, STAGE_HEADERS)
+
+
+def test_users_stage_survives_and_findings_flag_confident_disagreement(tmp_path):
+    parsed = parsed_from(stage_plan(tmp_path))
+    labels = label_plan(parsed)
+    by_row = {lab.row: lab for lab in labels}
+    assert len(labels) == 5
+    # typed stages win, normalised; the tool's view is kept beside them
+    assert (by_row[2].stage, by_row[2].source, by_row[2].user_stage) == ("Upstream", "user", "Upstream")
+    assert isinstance(by_row[2], StageLabel) and by_row[2].suggested == "Downstream"
+    assert "set by you; the tool suggests Downstream" in by_row[2].reason
+    assert (by_row[3].stage, by_row[3].source) == ("Upstream", "user")
+    assert "the tool agrees" in by_row[3].reason
+    assert (by_row[5].stage, by_row[5].source, by_row[5].user_stage) == ("Downstream", "user", "Downstream")
+    # blank -> the classifier; unrecognised text is kept as typed, the classifier labels the row
+    assert (by_row[4].stage, by_row[4].source, by_row[4].user_stage) == ("Downstream", "taxonomy", None)
+    assert (by_row[6].stage, by_row[6].user_stage) == ("Upstream", "Mid-funnel")
+
+    findings = stage_findings(parsed, labels)
+    assert [(f.rule, f.cell, f.severity) for f in findings] == [("XP401", "F2", "warning")]
+    f = findings[0]
+    assert f.message.startswith("Stage says Upstream, but '")
+    assert "is downstream (0.9" in f.message
+    assert f.column == "Stage" and f.value == "Upstream"
+
+
+def test_no_stage_column_no_findings(tmp_path):
+    parsed = parsed_from(make_plan(tmp_path / "p.xlsx"))
+    labels = label_plan(parsed)
+    assert [lab.row for lab in labels] == parsed.plan.data_rows
+    assert all(lab.user_stage is None and lab.source != "user" for lab in labels)
+    assert stage_findings(parsed, labels) == []
+
+
+def test_rules_have_the_documented_shape():
+    assert [r["code"] for r in RULES] == ["XP401"]
+    for r in RULES:
+        assert set(r) == {"code", "severity", "summary", "why", "bad", "good"}
+        assert all(isinstance(v, str) and v for v in r.values())
