@@ -48,8 +48,8 @@ def test_plain_range_gets_stage_and_basis_right_of_the_plan():
     # B..D is the plan: E = Stage, F = Stage basis
     assert got[(4, 5)] == "Stage" and got[(4, 6)] == "Stage basis"
     assert [got[(r, 5)] for r in (5, 6, 7)] == ["Upstream", "Downstream", "Review"]
-    assert got[(5, 6)] == "research: 'focus group' (0.91)"
-    assert got[(7, 6)] == "no stage words found: decide by hand"
+    assert got[(5, 6)] == "Upstream (0.91): research: 'focus group'"
+    assert got[(7, 6)] == "Review: no stage words found: decide by hand"
     assert not any(isinstance(c, ExtendTable) for c in ch)
     head = next(c for c in ch if isinstance(c, SetCell) and c.row == 4)
     assert head.style is not None and head.style.bold
@@ -87,19 +87,21 @@ def test_rerun_reuses_the_tool_columns_and_clears_rows_without_labels():
     assert label_columns(plan) == {"Stage": 4, "Stage basis": 5}
 
 
-def test_users_stage_column_is_left_alone():
+def test_users_stage_column_keeps_what_they_set_and_gets_the_blanks_filled():
     plan = plan_of(["ID", "Activity", "Stage"], ["id", "activity", "stage"], [5, 6, 7])
     parsed = parsed_of(plan, activity=["Retargeting ads", "Focus groups", "Paid search"],
                        stage=["Upstream", None, "downstream"])
     labels = label_plan(parsed)
     ch = list(label_changes(parsed, labels))
     got = cells(ch)
-    assert not any(col == 4 and row > 4 for row, col in got)      # D = the user's Stage: untouched
-    assert got[(4, 5)] == "Suggested stage" and got[(4, 6)] == "Stage basis"
-    assert [got[(r, 5)] for r in (5, 6, 7)] == ["Downstream", "Upstream", "Downstream"]
-    assert got[(5, 6)].startswith("set by you; the tool suggests Downstream")
+    # D = the user's Stage: rows a person set are untouched, the blank one is filled
+    assert (5, 4) not in got and (7, 4) not in got
+    assert got[(6, 4)] == "Upstream"
+    assert got[(4, 5)] == "Stage basis" and (4, 4) not in got
+    assert got[(5, 5)].startswith("set by you; the tool suggests Downstream")
+    assert got[(6, 5)].startswith("Upstream (")
     assert not any(isinstance(c, ListValidation) for c in ch)
-    assert label_columns(plan) == {"Stage": 4, "Suggested stage": 5, "Stage basis": 6}
+    assert label_columns(plan) == {"Stage": 4, "Stage basis": 5}
 
 
 def test_header_clash_with_a_user_column_gets_a_distinct_name():
@@ -110,7 +112,7 @@ def test_header_clash_with_a_user_column_gets_a_distinct_name():
 
 def test_text_that_looks_like_a_formula_stays_text():
     plan = plan_of(["Activity"], ["activity"], [5])
-    lab = Label(5, "Review", 0.0, "=cmd|' /C calc'!A0", source="none")
+    lab = Label(5, "Review", 1.0, "=cmd|' /C calc'!A0", source="user")
     [c] = [c for c in label_changes(parsed_of(plan, activity=["x"]), [lab])
            if isinstance(c, SetCell) and c.row == 5 and c.col == 4]
     assert c.value == "=cmd|' /C calc'!A0" and c.formula is None
@@ -160,3 +162,27 @@ def test_label_a_workbook_and_rerun_it(tmp_path, as_table):
             names = [c.name for c in table.tableColumns]
             assert names[-2:] == ["Stage", "Stage basis"]
             assert names == header[1:17]                          # Table names equal header cells
+
+
+def test_a_stage_picked_by_a_person_after_a_run_survives_the_next_run(tmp_path):
+    """Row 4 is labelled Upstream by the tool; a marketer picks Downstream from the dropdown
+    (simulated by editing the tool-made cell with the writer, as Excel would save it); the
+    next run keeps Downstream, says so in the basis, and still relabels the other rows."""
+    import openpyxl
+
+    from xlplugin.apply_file import apply_to_file
+    from xlplugin.changes import ChangeList
+
+    src = make_plan(tmp_path / "plan.xlsx", top_left="B3")
+    first = run_label(src, tmp_path / "one")
+    stage_col = 2 + 14
+    edited = tmp_path / "edited.xlsx"
+    apply_to_file(first.output, edited, ChangeList([SetCell("Plan", 4, stage_col, "Downstream")]))
+    second = run_label(edited, tmp_path / "two")
+    ws = openpyxl.load_workbook(second.output)["Plan"]
+    assert ws.cell(4, stage_col).value == "Downstream"
+    assert ws.cell(4, stage_col + 1).value.startswith("set by you")
+    assert ws.cell(5, stage_col).value == "Upstream"
+    assert ws.cell(5, stage_col + 1).value.startswith("Upstream (")
+    warn = [f for f in second.findings if f.rule == "XP401"]
+    assert [f.cell for f in warn] == ["P4"]

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from xlplugin.model import Finding, Label, ParsedPlan, cell_ref
+from xlplugin.model import Column, Finding, Grid, Label, ParsedPlan, PlanTable, cell_ref
 from xlplugin.taxonomy import KPI_FIELDS, TEXT_FIELDS, Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,6 +58,7 @@ class StageLabel(Label):
     suggested_reason: str = ""
     evidence: str = ""                      # strongest phrase for the suggested stage, as matched
     confident: bool = False                 # suggestion at or above the taxonomy's `confident`
+    typed: object = None                    # the Stage cell's value when a person set it
 
 
 # ---------------------------------------------------------------------- user's Stage
@@ -408,22 +409,56 @@ def label_texts(texts: list[dict[str, str]], taxonomy: Taxonomy | None = None,
                           taxonomy, model))
 
 
+def earlier_stages(grid: Grid, plan: PlanTable) -> dict[int, object]:
+    """Row -> what a person set in the Stage column (None where nobody did).
+
+    The Stage column is the user's own or the one the tool added on an earlier run.  A
+    cell the tool wrote has a Stage basis beside it that starts with that very stage
+    ("Upstream (0.91): ..."); any other non-blank value was typed or picked by a person
+    and wins on every re-run."""
+    from xlplugin.render_labels import BASIS, STAGE, label_columns
+
+    cols = label_columns(plan)
+    stage_col = cols.get(STAGE)
+    basis_col = plan.tool_cols.get(BASIS)
+    if stage_col is None or (plan.fields.get("stage") is None and STAGE not in plan.tool_cols):
+        return {}
+    out: dict[int, object] = {}
+    for r in plan.data_rows:
+        v = grid.value(r, stage_col)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            out[r] = None
+            continue
+        b = grid.value(r, basis_col) if basis_col is not None else None
+        tool_wrote = isinstance(b, str) and isinstance(v, str) and v in ("Upstream", "Downstream", "Review") and (
+            b.startswith(f"{v} (") or b.startswith(f"{v}:"))
+        out[r] = None if tool_wrote else v
+    return out
+
+
 def label_plan(parsed: ParsedPlan, taxonomy: Taxonomy | None = None,
-               model: LearnedModel | None = None) -> list[Label]:
-    """One label per plan row.  A Stage the user typed wins (source 'user'); the classifier's
-    own view is kept on the label (StageLabel.suggested) for the reason and XP401."""
+               model: LearnedModel | None = None,
+               stage_cells: dict[int, object] | None = None) -> list[Label]:
+    """One label per plan row.  A Stage a person set wins (source 'user'); the classifier's
+    own view is kept on the label (StageLabel.suggested) for the reason and XP401.
+
+    stage_cells: row -> the Stage a person set (earlier_stages); by default the plan's own
+    Stage column as parsed."""
     frame = parsed.frame
     rows = [int(r) for r in frame.index]
     n = len(rows)
     columns = {f: _strings(frame[f].tolist()) for f in TEXT_FIELDS if f in frame.columns}
     labels = _classify(columns, n, rows, taxonomy, model)
-    if "stage" in frame.columns:
+    if stage_cells is None and "stage" in frame.columns:
         raw = parsed.raw["stage"] if parsed.raw is not None and "stage" in parsed.raw.columns else frame["stage"]
-        for lab, typed in zip(labels, raw.tolist(), strict=True):
-            user = normalize_stage(typed)
-            lab.user_stage = user
-            if user in ("Upstream", "Downstream", "Review"):
-                _user_wins(lab, user)
+        stage_cells = dict(zip(rows, raw.tolist(), strict=True))
+    for lab in labels:
+        typed = (stage_cells or {}).get(lab.row)
+        user = normalize_stage(typed)
+        lab.user_stage = user
+        if user in ("Upstream", "Downstream", "Review"):
+            lab.typed = typed
+            _user_wins(lab, user)
     return list(labels)
 
 
@@ -443,8 +478,12 @@ def _user_wins(lab: StageLabel, user: str) -> None:
 
 def stage_findings(parsed: ParsedPlan, labels: list[Label]) -> list[Finding]:
     """XP401 where the user's Stage and a confident classifier disagree, at the Stage cell."""
+    from xlplugin.render_labels import STAGE, label_columns
+
     plan = parsed.plan
     col = plan.fields.get("stage")
+    if col is None and STAGE in plan.tool_cols:   # the tool's Stage column, edited by a person
+        col = Column(STAGE, label_columns(plan)[STAGE], None)
     if col is None:
         return []
     out = []
@@ -462,7 +501,7 @@ def stage_findings(parsed: ParsedPlan, labels: list[Label]) -> list[Finding]:
                      f"({lab.suggested_confidence:.2f})"),
             hint=f"Check the Stage. Evidence: {lab.suggested_reason}",
             cell=cell_ref(lab.row, col.col), row=lab.row, col=col.col, column=col.header,
-            value=_raw(parsed, lab.row), scope="cell"))
+            value=lab.typed if lab.typed is not None else _raw(parsed, lab.row), scope="cell"))
     return out
 
 

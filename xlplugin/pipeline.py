@@ -112,14 +112,17 @@ def analyse(path: Path, opts: Options, config: Config | None = None, model=None)
     from xlplugin.read import open_workbook
 
     config = config or load_config(opts.config_path, near=path)
+    from xlplugin.label import earlier_stages, label_plan, load_taxonomy
+
     with open_workbook(path) as wb:
         plan = locate_plan(wb, sheet=opts.sheet, config=config)
-        parsed = parse_plan(wb.grid(plan.sheet), plan, date1904=wb.date1904)
-    labels: list[Label] = []
-    if LABEL in opts.steps or SUMMARIZE in opts.steps or CHECK in opts.steps:
-        from xlplugin.label import label_plan, load_taxonomy
-        taxonomy = load_taxonomy(opts.taxonomy_path or config.taxonomy_file)
-        labels = label_plan(parsed, taxonomy=taxonomy, model=model)
+        grid = wb.grid(plan.sheet)
+        parsed = parse_plan(grid, plan, date1904=wb.date1904)
+        stage_cells = earlier_stages(grid, plan)
+    # Labels feed the stage-share and KPI checks as well as the Stage column and Summary.
+    taxonomy = load_taxonomy(opts.taxonomy_path or config.taxonomy_file)
+    labels: list[Label] = label_plan(parsed, taxonomy=taxonomy, model=model,
+                                     stage_cells=stage_cells or None)
     findings: list[Finding] = []
     if CHECK in opts.steps:
         findings = check_plan(parsed, config, labels=labels,

@@ -3,8 +3,12 @@
 Where the columns go:
   * no Stage column of the user's: the tool writes `Stage` (with the Upstream / Downstream /
     Review dropdown) and `Stage basis` (the reason, with the confidence);
-  * the user has a Stage column: it is never touched; the tool writes `Suggested stage`
-    and `Stage basis` beside the plan instead;
+  * the user has a Stage column: a stage a person set there is never touched; the tool
+    fills only the cells nobody set (blank, or written by the tool on an earlier run) and
+    adds `Stage basis` beside the plan;
+  * a Stage basis the tool wrote starts with the stage and its confidence
+    ("Upstream (0.91): research: 'focus group'"), which is how a re-run tells the tool's
+    stages from the ones a person picked afterwards (label.earlier_stages);
   * columns the tool added on an earlier run (plan.tool_cols) are reused, so re-running
     rewrites them instead of adding more; new ones take the first free columns right of
     the plan (and of its tool columns); an Excel Table is extended over them.
@@ -27,9 +31,8 @@ from xlplugin.changes import (
 from xlplugin.model import STAGES, TOOL_COLUMNS_NAME, Label, ParsedPlan, PlanTable, col_letter, quote_sheet
 
 STAGE = "Stage"
-SUGGESTED = "Suggested stage"
 BASIS = "Stage basis"
-WIDTHS = {STAGE: 13.0, SUGGESTED: 16.0, BASIS: 60.0}
+WIDTHS = {STAGE: 13.0, BASIS: 60.0}
 HEADER_STYLE = Style(bold=True)
 
 
@@ -42,13 +45,13 @@ def _header_name(plan: PlanTable, name: str) -> str:
 
 
 def label_columns(plan: PlanTable) -> dict[str, int]:
-    """Where the stage columns are (or will be): {'Stage': col, 'Stage basis': col}, plus
-    'Suggested stage' when the user has a Stage column ('Stage' is then the user's column).
+    """Where the stage columns are (or will be): {'Stage': col, 'Stage basis': col};
+    'Stage' is the user's own column when the plan has one.
 
     The Summary helper calls this so its formulas and metric columns agree with us."""
     out: dict[str, int] = {}
     user_stage = plan.fields.get("stage")
-    wanted = [SUGGESTED, BASIS] if user_stage is not None else [STAGE, BASIS]
+    wanted = [BASIS] if user_stage is not None else [STAGE, BASIS]
     nxt = max([plan.last_col, *plan.tool_cols.values(),
                *([plan.table.last_col] if plan.table is not None else [])]) + 1
     if user_stage is not None:
@@ -94,19 +97,23 @@ def _data_span(plan: PlanTable) -> tuple[int, int]:
     return first, max(first, last)
 
 
-def _basis(lab: Label) -> str:
-    if lab.source == "user" or lab.confidence <= 0:
+def basis_text(lab: Label) -> str:
+    """The Stage basis cell: a tool label starts with its stage and confidence."""
+    if lab.source == "user":
         return lab.reason
-    return f"{lab.reason} ({lab.confidence:.2f})"
+    if lab.confidence <= 0:
+        return f"{lab.stage}: {lab.reason}"
+    return f"{lab.stage} ({lab.confidence:.2f}): {lab.reason}"
 
 
 def label_changes(parsed: ParsedPlan, labels: list[Label]) -> ChangeList:
-    """Stage (or Suggested stage) and Stage basis columns, their header cells, the Table
-    extension, the dropdown, widths and the tool-columns name."""
+    """Stage (when the user has none) and Stage basis columns, their header cells, the
+    Table extension, the dropdown, widths and the tool-columns name; the stage of every
+    row nobody set by hand."""
     plan = parsed.plan
     cols = label_columns(plan)
     user_stage = plan.fields.get("stage") is not None
-    mine = [SUGGESTED, BASIS] if user_stage else [STAGE, BASIS]
+    mine = [BASIS] if user_stage else [STAGE, BASIS]
     headers = {name: _header_name(plan, name) for name in mine}
     header_row = plan.table.first_row if plan.table is not None else plan.header_row
     first, last = _data_span(plan)
@@ -131,10 +138,9 @@ def label_changes(parsed: ParsedPlan, labels: list[Label]) -> ChangeList:
             for name in mine:
                 changes.add(SetCell(plan.sheet, r, cols[name], None))
             continue
-        # beside a user's Stage column, show what the tool itself suggests
-        stage = (getattr(lab, "suggested", None) or lab.stage) if user_stage else lab.stage
-        changes.add(SetCell(plan.sheet, r, cols[mine[0]], stage),
-                    SetCell(plan.sheet, r, cols[BASIS], _basis(lab)))
+        if lab.source != "user":   # a stage a person set is never written over
+            changes.add(SetCell(plan.sheet, r, cols[STAGE], lab.stage))
+        changes.add(SetCell(plan.sheet, r, cols[BASIS], basis_text(lab)))
 
     if not user_stage:
         letter = col_letter(cols[STAGE])

@@ -263,19 +263,25 @@ def _is_blank(v: object) -> bool:
 
 
 def stage_cells(parsed: ParsedPlan, labels: list[Label] | None) -> dict[int, object]:
-    """Row -> the value the Stage column (the one the Summary's formulas read) holds.
+    """Row -> the value the Stage column (the one the Summary's formulas read) holds
+    once the label step has run.
 
-    The user's own Stage column is never touched by the label step (it writes a
-    'Suggested stage' beside it): its cells stay as typed ("Up" stays "Up", and SUMIFS
-    will not count it as "Upstream": neither do we; blanks are "not labelled").  A
-    tool-made Stage column holds each label's stage.
-    """
+    A stage a person set stays as typed ("Up" stays "Up": SUMIFS will not count it as
+    "Upstream", and neither do we); every other row holds the label's stage, which the
+    label step writes.  Without labels, the user's Stage column as typed."""
     src = parsed.raw if parsed.raw is not None and "stage" in parsed.raw.columns else parsed.frame
-    if "stage" in parsed.plan.fields and "stage" in src.columns:
-        return {int(r): v for r, v in src["stage"].items() if not _is_blank(v)}
+    typed = ({int(r): v for r, v in src["stage"].items() if not _is_blank(v)}
+             if "stage" in parsed.plan.fields and "stage" in src.columns else {})
     if labels is None:
-        return {}
-    return {lab.row: lab.stage for lab in labels}
+        return typed
+    out: dict[int, object] = {}
+    for lab in labels:
+        if lab.source == "user":
+            value = getattr(lab, "typed", None)
+            out[lab.row] = value if value is not None else typed.get(lab.row)
+        else:
+            out[lab.row] = lab.stage
+    return out
 
 
 def plan_data(parsed: ParsedPlan, labels: list[Label] | None) -> pd.DataFrame:
