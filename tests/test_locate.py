@@ -252,7 +252,7 @@ def test_totals_row_is_not_data(tmp_path: Path) -> None:
                                         {"header": "Owner"}]})
     wb.close()
     p = locate(path, sheet="Plan")
-    assert p.data_rows == [2, 3] and p.last_row == 4
+    assert p.data_rows == [2, 3] and p.last_row == 3   # the totals row is outside the plan area
     t = locate(path, sheet="Tabled")
     assert t.table is not None and t.table.totals_rows == 1
     assert t.data_rows == [2, 3] and t.last_row == 4

@@ -281,7 +281,7 @@ def _is_totals_row(line: list[model.CellValue], j1: int, j2: int, text_js: list[
 
 def _data_rows(grid: model.Grid, header_row: int, c1: int, c2: int, columns: list[model.Column],
                stop_row: int | None) -> tuple[list[int], int]:
-    """Data rows (blank, totals and repeated header rows skipped) and the last non-blank row."""
+    """Data rows (blank, totals and repeated header rows skipped) and the last data row."""
     j1, j2 = c1 - grid.origin_col, c2 - grid.origin_col + 1
     j1c = max(j1, 0)
     hi = header_row - grid.origin_row
@@ -302,11 +302,13 @@ def _data_rows(grid: model.Grid, header_row: int, c1: int, c2: int, columns: lis
                 break
             continue
         blank_run = 0
-        last = r
         if line[j1c:j2] == header:
             continue  # the header repeated (a printed layout)
         if not _is_totals_row(line, j1c, j2, text_js):
             rows.append(r)
+            # The plan area ends at its last data row: a totals row below it is not part of
+            # the ranges the summary sums (it would count every amount twice).
+            last = r
     return rows, last
 
 
