@@ -79,7 +79,7 @@ def test_sample_plan_is_found_below_its_title() -> None:
     assert p.table is None
     assert len(p.data_rows) == len(sample_plan.ROWS) == 40
     assert p.data_rows == list(range(4, 44))
-    assert p.last_row == 44 and grid.value(44, 3) == "Total"     # totals row: not data
+    assert p.last_row == 43 and grid.value(44, 3) == "Total"     # totals row: outside the plan area
     f = p.fields
     assert f["activity"].header == "Campaign" and f["budget"].header == "Budget ($)"
     assert f["actual"].header == "Actual Spend"
