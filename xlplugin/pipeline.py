@@ -105,34 +105,38 @@ class Analysis:
 
 
 def analyse(path: Path, opts: Options, config: Config | None = None, model=None) -> Analysis:
-    """read -> locate -> parse -> label -> check.  Raises XlpluginError."""
-    from xlplugin.check import check_plan
-    from xlplugin.locate import locate_plan
-    from xlplugin.parse import parse_plan
+    """read -> locate -> parse -> label -> check over a workbook file.  Raises XlpluginError."""
     from xlplugin.read import open_workbook
 
     config = config or load_config(opts.config_path, near=path)
-    from xlplugin.label import earlier_stages, label_plan, load_taxonomy
-
     with open_workbook(path) as wb:
-        plan = locate_plan(wb, sheet=opts.sheet, config=config)
-        grid = wb.grid(plan.sheet)
-        parsed = parse_plan(grid, plan, date1904=wb.date1904)
-        stage_cells = earlier_stages(grid, plan)
+        return analyse_source(wb, opts, config, model, str(path))
+
+
+def analyse_source(wb, opts: Options, config: Config, model=None, file: str = "") -> Analysis:
+    """The pure part of analyse, over any workbook source (a file's Workbook, or a live
+    xlwings Book through read_xlwings): the CLI and the ribbon share it."""
+    from xlplugin.check import check_plan
+    from xlplugin.label import earlier_stages, label_plan, load_taxonomy, stage_findings
+    from xlplugin.locate import locate_plan
+    from xlplugin.parse import parse_plan
+
+    plan = locate_plan(wb, sheet=opts.sheet, config=config)
+    grid = wb.grid(plan.sheet)
+    parsed = parse_plan(grid, plan, date1904=wb.date1904)
     # Labels feed the stage-share and KPI checks as well as the Stage column and Summary.
     taxonomy = load_taxonomy(opts.taxonomy_path or config.taxonomy_file)
     labels: list[Label] = label_plan(parsed, taxonomy=taxonomy, model=model,
-                                     stage_cells=stage_cells or None)
+                                     stage_cells=earlier_stages(grid, plan) or None)
     findings: list[Finding] = []
     if CHECK in opts.steps:
         findings = check_plan(parsed, config, labels=labels,
                               schema_path=opts.schema_path or config.schema_file)
     if LABEL in opts.steps:
-        from xlplugin.label import stage_findings
         findings = sorted(findings + stage_findings(parsed, labels),
                           key=lambda f: (f.row or 0, f.col or 0, f.rule))
     for f in findings:
-        f.file = str(path)
+        f.file = file
     return Analysis(parsed, findings, labels, config)
 
 
