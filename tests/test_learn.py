@@ -131,4 +131,5 @@ def test_pipeline_label_with_learn_from_writes_the_learned_stage(tmp_path):
     header = [c.value for c in ws[1]]
     stage, basis = header.index("Stage") + 1, header.index("Stage basis") + 1
     assert ws.cell(2, stage).value == "Upstream"
-    assert ws.cell(2, basis).value.startswith("learned from your plans: 'sprint zero' -> Upstream")
+    assert ws.cell(2, basis).value.startswith("Upstream (0.")
+    assert ws.cell(2, basis).value.endswith(": learned from your plans: 'sprint zero' -> Upstream")

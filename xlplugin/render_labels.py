@@ -103,7 +103,9 @@ def basis_text(lab: Label) -> str:
         return lab.reason
     if lab.confidence <= 0:
         return f"{lab.stage}: {lab.reason}"
-    return f"{lab.stage} ({lab.confidence:.2f}): {lab.reason}"
+    conf = f"({lab.confidence:.2f})"
+    reason = lab.reason.removesuffix(conf).rstrip()   # a learned reason carries it already
+    return f"{lab.stage} {conf}: {reason}"
 
 
 def label_changes(parsed: ParsedPlan, labels: list[Label]) -> ChangeList:
