@@ -176,3 +176,20 @@ def test_blank_required_cells_are_marked_and_clear_removes_them(tmp_path):
     cleared = tmp_path / "cleared.xlsx"
     apply_to_file(out, cleared, clear_changes())
     assert _sheet_xml(cleared) == original
+
+
+def test_notes_are_capped_per_sheet_but_every_finding_is_listed():
+    from xlplugin.changes import MarkCell, ReplaceSheet, SetNote
+    from xlplugin.model import Finding
+    from xlplugin.render_validation import MAX_NOTES_PER_SHEET, validation_changes
+
+    n = MAX_NOTES_PER_SHEET + 50
+    findings = [Finding("XP206", "error", "Plan", f"ID 'A' is already used in row {r - 1}",
+                        cell=f"A{r}", row=r, col=1, column="ID", value="A") for r in range(2, 2 + n)]
+    changes = list(validation_changes(findings, None, "big.xlsx"))
+    assert sum(isinstance(c, MarkCell) for c in changes) == n
+    assert sum(isinstance(c, SetNote) for c in changes) == MAX_NOTES_PER_SHEET
+    [sheet] = [c for c in changes if isinstance(c, ReplaceSheet)]
+    assert len(sheet.hyperlinks) == n
+    texts = [c.value for c in sheet.cells if c.row == 3 and c.col == 1]
+    assert texts and "first 1,000 marked cells" in texts[0]

@@ -33,6 +33,11 @@ _RANK = {"error": 2, "warning": 1}
 HEADER = Style(bold=True, fill="D9E1F2", border_bottom=True)
 TITLE = Style(bold=True, font_size=14)
 LINK = Style(font_color="0563C1")
+# A note is a shape in the sheet's VML drawing, which holds about a thousand (the writer
+# refuses more); past that, cells are marked without a note and the Validation sheet
+# still lists every finding.  Excel keeps at most 65,530 hyperlinks on a sheet.
+MAX_NOTES_PER_SHEET = 1000
+MAX_LINKS = 65_000
 
 
 def as_text(v: CellValue) -> str:
@@ -85,15 +90,20 @@ def validation_changes(findings: list[Finding], parsed: ParsedPlan | None,
     for f in findings:
         if f.cell and f.row and f.col:
             by_cell.setdefault((f.sheet, f.row, f.col), []).append(f)
+    notes: Counter[str] = Counter()
     for (sheet, row, col), group in sorted(by_cell.items()):
         worst = max(group, key=lambda f: _RANK.get(f.severity, 0)).severity
         changes.add(MarkCell(sheet, row, col, fill=_FILL.get(worst, MARK_ERROR)))
-        changes.add(SetNote(sheet, row, col, note_text(group)))
-    changes.add(validation_sheet(findings, parsed, source_name))
+        if notes[sheet] < MAX_NOTES_PER_SHEET:
+            notes[sheet] += 1
+            changes.add(SetNote(sheet, row, col, note_text(group)))
+    capped = any(n >= MAX_NOTES_PER_SHEET for n in notes.values()) and len(by_cell) > sum(notes.values())
+    changes.add(validation_sheet(findings, parsed, source_name, notes_capped=capped))
     return changes
 
 
-def validation_sheet(findings: list[Finding], parsed: ParsedPlan | None, source_name: str) -> ReplaceSheet:
+def validation_sheet(findings: list[Finding], parsed: ParsedPlan | None, source_name: str,
+                     notes_capped: bool = False) -> ReplaceSheet:
     """The Validation sheet: totals, counts per rule, then one row per finding with a link."""
     cells: list[SetCell] = []
     links: list[Hyperlink] = []
@@ -109,6 +119,9 @@ def validation_sheet(findings: list[Finding], parsed: ParsedPlan | None, source_
                   " (click a cell address to go to it; notes on the marked cells say the same)")
     else:
         put(2, 1, "No problems found.")
+    if notes_capped:
+        put(3, 1, f"Notes were added to the first {MAX_NOTES_PER_SHEET:,} marked cells of each sheet; "
+                  "every marked cell and every finding is listed below.")
     row = 4
     counts = Counter(f.rule for f in findings)
     if counts:
@@ -136,7 +149,8 @@ def validation_sheet(findings: list[Finding], parsed: ParsedPlan | None, source_
         put(r, 6, as_text(f.value))
         put(r, 7, f.message)
         put(r, 8, f.hint)
-        links.append(Hyperlink(r, 4, _link_target(f, parsed), tooltip=f"Go to {f.location()}"))
+        if i <= MAX_LINKS:
+            links.append(Hyperlink(r, 4, _link_target(f, parsed), tooltip=f"Go to {f.location()}"))
     tab = "C00000" if errors else ("FFC000" if warnings else "00B050")
     return ReplaceSheet(
         name=SHEET, cells=tuple(cells),
