@@ -12,6 +12,7 @@ import pytest
 from lxml import etree
 from python_calamine import CalamineWorkbook
 
+from tests.corpus import GOOD
 from tests.plan_factory import make_plan
 from xlplugin import changes as ch
 from xlplugin.apply_file import apply_to_file
@@ -302,7 +303,7 @@ def test_insert_in_the_middle_shifts_local_names_and_active_tab(tmp_path: Path) 
 
 
 def test_calc_chain_dropped_when_cells_change(tmp_path: Path) -> None:
-    src = Path("/work/shared/corpus/good")
+    src = GOOD
     with_chain = next((p for p in sorted(src.glob("*.xlsx"))
                        if "xl/calcChain.xml" in zipfile.ZipFile(p).namelist()), None)
     if with_chain is None:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpus import BAD
 from tests.plan_factory import make_plan
 
 ROOT = Path(__file__).resolve().parent.parent
-BAD = ROOT.parent / "shared" / "corpus" / "bad"
 XLPLUGIN = [sys.executable, "-m", "xlplugin.cli"]
 
 
@@ -183,3 +183,10 @@ def test_batch_table_and_worst_exit_code(tmp_path):
     assert "b.xlsx" in r.stderr
     assert (tmp_path / "out" / good.name).exists()
     assert "a.xlsx" in r.stdout and "seconds" in r.stdout
+
+
+def test_the_shared_corpus_is_there():
+    # The corpus tests iterate over these folders: an empty or missing corpus must not pass quietly.
+    from tests.corpus import BAD, GOOD
+    assert len(list(GOOD.glob("*.xls*"))) > 200, GOOD
+    assert len(list(BAD.glob("*.xls*"))) > 30, BAD

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpus import GOOD
 from tests.plan_factory import HEADERS, ROWS
 from xlplugin import changes as ch
 from xlplugin.apply_file import apply_to_file
@@ -35,7 +36,7 @@ from xlplugin.ooxml.package import open_package
 
 pytestmark = pytest.mark.slow
 
-CORPUS = Path(os.environ.get("XLPLUGIN_CORPUS", "/work/shared/corpus/good"))
+CORPUS = Path(os.environ.get("XLPLUGIN_CORPUS", GOOD))
 FILES = sorted(p for p in CORPUS.glob("*") if p.suffix.lower() in (".xlsx", ".xlsm")) if CORPUS.is_dir() else []
 ALLOWED = {"[Content_Types].xml", "xl/styles.xml", "xl/sharedStrings.xml", "xl/calcChain.xml"}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
+from tests.corpus import CORPUS as SHARED_CORPUS
 from tests.plan_factory import HEADERS, ROWS, make_plan
 from xlplugin import model
 from xlplugin.config import Config
@@ -16,7 +17,7 @@ from xlplugin.errors import PlanNotFound, XlpluginError
 from xlplugin.locate import locate_plan, normalize_header
 from xlplugin.read import open_workbook
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = SHARED_CORPUS
 
 
 def locate(path: Path, **kw) -> model.PlanTable:

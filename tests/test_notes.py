@@ -14,6 +14,7 @@ import pytest
 from lxml import etree
 
 from tests import libreoffice
+from tests.corpus import GOOD
 from tests.plan_factory import make_plan
 from xlplugin.apply_file.comments import (
     CT_COMMENTS,
@@ -30,7 +31,7 @@ from xlplugin.changes import TOOL_AUTHOR, SetNote
 from xlplugin.model import cell_ref
 from xlplugin.ooxml.package import NS_PKG_REL, open_package, rels_path
 
-CORPUS = Path("/work/shared/corpus/good")
+CORPUS = GOOD
 NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 SHAPE_RE = re.compile(r"<v:shape\b.*?</v:shape>", re.S)
 

@@ -11,11 +11,12 @@ import openpyxl
 import pytest
 import xlsxwriter
 
+from tests.corpus import CORPUS as SHARED_CORPUS
 from tests.plan_factory import make_plan
 from xlplugin.errors import UnreadableWorkbook, XlpluginError
 from xlplugin.read import open_workbook, parse_range, split_sheet_ref
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = SHARED_CORPUS
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 
 

@@ -16,6 +16,7 @@ import pytest
 from lxml import etree
 from python_calamine import CalamineWorkbook
 
+from tests.corpus import GOOD
 from tests.plan_factory import make_plan
 from xlplugin.apply_file.sheet_patch import (
     WORKSHEET_ORDER,
@@ -36,7 +37,7 @@ from xlplugin.errors import UnsupportedWorkbook, XlpluginError
 from xlplugin.model import cell_ref, split_ref
 from xlplugin.ooxml.package import open_package
 
-CORPUS = Path("/work/shared/corpus/good")
+CORPUS = GOOD
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 ROW_RE = re.compile(rb"<(?:x:)?row\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(?:/>|>.*?</(?:x:)?row>)", re.S)
 CELL_RE = re.compile(rb"<(?:x:)?c\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?\sr=\"([A-Z]+\d+)\"")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest
 from lxml import etree
 
+from tests.corpus import GOOD
 from xlplugin.apply_file.styles import StyleBook
 from xlplugin.changes import Style
 
-CORPUS = Path("/work/shared/corpus/good")
+CORPUS = GOOD
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
