@@ -341,14 +341,18 @@ def demo(out: Annotated[Path, typer.Option("--out", help="Folder for the demo ou
     con.print()
     con.print(f"Sample plan: {src} ({result.rows} rows on sheet {result.sheet!r})", markup=False)
     con.print(f"Result:      {result.output}", markup=False)
-    con.print(f"  findings:  {result.errors} errors, {result.warnings} warnings "
-              "(highlighted cells with notes, and a Validation sheet with links)", markup=False)
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'s' * (count != 1)}"
+
+    con.print(f"  findings:  {n(result.errors, 'error')}, {n(result.warnings, 'warning')} "
+              "(highlighted cells with notes, and a Validation sheet with links)",
+              markup=False, soft_wrap=True)
     con.print("  stages:    " + ", ".join(f"{k} {v}" for k, v in sorted(stages.items()))
-              + " (Stage and Stage basis columns)", markup=False)
+              + " (Stage and Stage basis columns)", markup=False, soft_wrap=True)
     con.print("  summary:   Summary sheet with live formulas and charts; metric columns on the plan",
-              markup=False)
+              markup=False, soft_wrap=True)
     con.print(f"Open it in Excel or LibreOffice: {result.output.resolve() if result.output else '-'}",
-              markup=False)
+              markup=False, soft_wrap=True)
 
 
 def main() -> None:
