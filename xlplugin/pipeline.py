@@ -84,11 +84,6 @@ def output_path(src: Path, opts: Options) -> Path:
     return src.with_name(f"{stem}.checked{src.suffix}")
 
 
-def lock_file(path: Path) -> Path:
-    """Excel's owner file for an open workbook: ~$NAME beside it."""
-    return path.with_name("~$" + path.name)
-
-
 def _learned_model(opts: Options):
     if not opts.learn_from:
         return None
@@ -160,11 +155,9 @@ def render(analysis: Analysis, opts: Options, source_name: str) -> ChangeList:
 
 
 def apply(src: Path, dest: Path, changes: ChangeList) -> None:
+    """The file target: writes dest atomically (and refuses one Excel holds open)."""
     from xlplugin.apply_file import apply_to_file
-    for p in {src, dest}:
-        if lock_file(p).exists():
-            raise XlpluginError(f"is open in Excel ({lock_file(p).name} exists); close it and try again",
-                                file=str(p))
+    dest.parent.mkdir(parents=True, exist_ok=True)
     apply_to_file(src, dest, changes)
 
 
@@ -177,26 +170,20 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
         if opts.steps == {CLEAR}:
             from xlplugin.render_validation import clear_changes
             changes = clear_changes()
-            dest = output_path(path, opts)
-            result.changes = changes.describe()
-            if not opts.dry_run:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                apply(path, dest, changes)
-                result.output = dest
-            return result
-        analysis = analyse(path, opts, model=model if model is not None else _learned_model(opts))
-        result.rows = len(analysis.parsed.plan.data_rows)
-        result.sheet = analysis.parsed.plan.sheet
-        result.findings = analysis.findings
-        result.labels = analysis.labels
-        if opts.write:
-            dest = output_path(path, opts)
+        else:
+            analysis = analyse(path, opts, model=model if model is not None else _learned_model(opts))
+            result.rows = len(analysis.parsed.plan.data_rows)
+            result.sheet = analysis.parsed.plan.sheet
+            result.findings = analysis.findings
+            result.labels = analysis.labels
+            if not opts.write:
+                return result
             changes = render(analysis, opts, path.name)
-            result.changes = changes.describe()
-            if not opts.dry_run:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                apply(path, dest, changes)
-                result.output = dest
+        dest = output_path(path, opts)
+        result.changes = changes.describe()
+        if not opts.dry_run:
+            apply(path, dest, changes)
+            result.output = dest
     except XlpluginError as e:
         if not e.file or e.file == path.name:
             e.file = str(path)   # name the file as the user gave it

@@ -34,10 +34,13 @@ def lock_file(path: Path) -> Path:
 
 
 def check_not_open(dest: Path) -> None:
-    """Refuse to write a workbook that Excel holds open (its lock file exists)."""
-    if lock_file(dest).exists():
-        raise XlpluginError("the workbook is open in Excel (lock file "
-                            f"{lock_file(dest).name} found); close it and retry", file=dest.name)
+    """Refuse to write a workbook that Excel holds open (its lock file exists).  Excel
+    names it `~$` + the file name; Office also uses `~$` + the name less its first two
+    characters for long names, so both are looked for."""
+    for lock in {lock_file(dest), dest.with_name("~$" + dest.name[2:])}:
+        if len(lock.name) > 2 + len(dest.suffix) and lock.exists():
+            raise XlpluginError(f"the workbook is open in Excel (lock file {lock.name} found); "
+                                "close it and retry", file=str(dest))
 
 
 def serialize(root: etree._Element) -> bytes:
