@@ -14,7 +14,6 @@ import datetime as dt
 import difflib
 import functools
 import re
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +49,15 @@ _FALLBACK_NAMES = {
 # --- schema loading ---------------------------------------------------------------------
 
 def _validators_dir() -> Path:
-    return Path(str(resources.files("xlplugin.validators")))
+    """The shipped schemas: xlplugin/validators in a wheel, ../validators in a source tree.
+
+    Found by path, not imported: `validators` must never be an importable top-level name
+    (it would shadow the PyPI package of that name), so the folder has no __init__.py."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "validators", here.parent / "validators"):
+        if (candidate / "marketing_plan.yaml").is_file():
+            return candidate
+    raise XlpluginError("the shipped schemas are missing (reinstall xlplugin)", file=str(here / "validators"))
 
 
 @functools.lru_cache(maxsize=16)
