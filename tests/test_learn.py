@@ -133,3 +133,32 @@ def test_pipeline_label_with_learn_from_writes_the_learned_stage(tmp_path):
     assert ws.cell(2, stage).value == "Upstream"
     assert ws.cell(2, basis).value.startswith("Upstream (0.")
     assert ws.cell(2, basis).value.endswith(": learned from your plans: 'sprint zero' -> Upstream")
+
+
+def test_a_plan_labelled_by_the_tool_does_not_teach_it_its_own_guesses(tmp_path):
+    # A past plan without human stages, labelled by xlplugin: its Stage column holds the tool's
+    # labels (told apart by their Stage basis), so there is nothing to learn from it.
+    from xlplugin.errors import XlpluginError
+    from xlplugin.pipeline import Options, process_file
+
+    rows = [[f"P{i}", a, d, 1000] for i, (a, d, _) in enumerate(PAST)]
+    src = make_plan(tmp_path / "unlabelled.xlsx", rows, HEADERS[:4])
+    out = process_file(src, Options(steps=frozenset({"label"}), out_dir=tmp_path / "out"))
+    assert out.error is None
+    with pytest.raises(XlpluginError):
+        learn_from([out.output])
+
+
+def test_cli_learns_from_a_folder_of_past_plans(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    past = tmp_path / "past"
+    past.mkdir()
+    past_plan(past, name="a.xlsx")
+    r = subprocess.run([sys.executable, "-m", "xlplugin.cli", "label", str(new_plan(tmp_path)),
+                        "--learn-from", str(past), "--format", "json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    labels = {lab["row"]: lab for lab in json.loads(r.stdout)}
+    assert labels[2]["stage"] == "Upstream" and labels[2]["source"] == "model"

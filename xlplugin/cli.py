@@ -69,7 +69,7 @@ def expand_paths(items: list[str]) -> list[Path]:
 
 def _options(**kw):
     from xlplugin.pipeline import Options
-    learn = kw.pop("learn_from", None) or ()
+    learn = expand_paths([str(p) for p in kw.pop("learn_from", None) or ()])  # folders too
     out_dir = kw.get("out_dir")
     if out_dir is not None and kw.get("in_place"):
         _fail("--out and --in-place cannot be used together")

@@ -186,17 +186,23 @@ def fit(texts: list[dict[str, str]], stages: list[str], sources: list[str] | Non
     return LearnedModel(word, clf, len(pairs), counts, list(sources or []))
 
 
-def labelled_rows(parsed: Any) -> tuple[list[dict[str, str]], list[str]]:
-    """Rows of a ParsedPlan whose Stage a person typed as Upstream or Downstream."""
+def labelled_rows(parsed: Any, stage_cells: dict[int, object] | None = None
+                  ) -> tuple[list[dict[str, str]], list[str]]:
+    """Rows of a ParsedPlan whose Stage a person set as Upstream or Downstream.
+
+    stage_cells (label.earlier_stages): what people set, leaving out the stages xlplugin
+    wrote itself, so a plan the tool has already labelled does not teach it its own guesses."""
     from xlplugin.label import _strings, normalize_stage
 
     frame = parsed.frame
-    if "stage" not in frame.columns:
-        return [], []
+    if stage_cells is None:
+        if "stage" not in frame.columns:
+            return [], []
+        stage_cells = dict(zip(frame.index, frame["stage"].tolist(), strict=True))
     cols = {f: _strings(frame[f].tolist()) for f in FIELDS if f in frame.columns}
     texts, stages = [], []
-    for i, typed in enumerate(frame["stage"].tolist()):
-        s = normalize_stage(typed)
+    for i, row in enumerate(frame.index):
+        s = normalize_stage(stage_cells.get(row))
         if s in ("Upstream", "Downstream"):
             texts.append({f: v[i] for f, v in cols.items()})
             stages.append(s)
@@ -206,6 +212,7 @@ def labelled_rows(parsed: Any) -> tuple[list[dict[str, str]], list[str]]:
 def learn_from(paths: list[Path]) -> LearnedModel:
     """Fit a model on the human-set Stage column of past plans (or load a saved .json model)."""
     from xlplugin.config import Config
+    from xlplugin.label import earlier_stages
     from xlplugin.locate import locate_plan
     from xlplugin.parse import parse_plan
     from xlplugin.read import open_workbook
@@ -224,8 +231,10 @@ def learn_from(paths: list[Path]) -> LearnedModel:
             raise XlpluginError("no such file (--learn-from)", file=str(p))
         with open_workbook(p) as wb:
             plan = locate_plan(wb, config=Config())
-            parsed = parse_plan(wb.grid(plan.sheet), plan, date1904=wb.date1904)
-        t, s = labelled_rows(parsed)
+            grid = wb.grid(plan.sheet)
+            parsed = parse_plan(grid, plan, date1904=wb.date1904)
+            people = earlier_stages(grid, plan)
+        t, s = labelled_rows(parsed, people or None)
         texts += t
         stages += s
     return fit(texts, stages, [p.name for p in paths])
