@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 from xlplugin import changes as ch
 from xlplugin.apply_file.comments import CT_COMMENTS, CT_VML, RT_COMMENTS, RT_VML, merge_notes, vml_blocks
-from xlplugin.apply_file.sheet_patch import CellRemoval, CellRestore, ListRule, SheetEdits, patch_sheet
+from xlplugin.apply_file.sheet_patch import (
+    CellRemoval,
+    CellRestore,
+    ListRule,
+    SheetEdits,
+    legacy_drawing_rid,
+    patch_sheet,
+)
 from xlplugin.apply_file.state import pack_cells, pack_rows, unpack_cells, unpack_rows
 from xlplugin.model import cell_ref, split_ref
 
@@ -258,14 +265,6 @@ def _apply_notes(w: _Writer, sheet: str, part: str, ops: _Notes, edits: SheetEdi
         if ref not in notes:
             notes[ref] = st.add("note", sheet, ref=ref)
     w.result.notes += len(res.added) + len(res.replaced)
-
-
-def legacy_drawing_rid(xml: bytes) -> str | None:
-    """The r:id of the sheet's <legacyDrawing> (its notes VML), or None.
-    (Own copy: sheet_patch.legacy_drawing_rid passes pos= to re.search, a TypeError.)"""
-    idx = max(xml.rfind(b"sheetData"), 0)
-    m = re.compile(rb"<(?:[\w.-]+:)?legacyDrawing\s[^>]*?[\w.-]+:id\s*=\s*[\"']([^\"']*)[\"']").search(xml, idx)
-    return m.group(1).decode() if m else None
 
 
 def _drop_rel(w: _Writer, owner: str, target: str) -> None:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from xml.sax.saxutils import escape, quoteattr
 
+from xlplugin.apply_file.sheet_patch import excel_serial
 from xlplugin.changes import ReplaceSheet, SetCell, Style
 from xlplugin.model import CellValue, cell_ref, col_letter
 
@@ -45,25 +46,6 @@ def _xml_text(s: str) -> str:
 def _t_element(s: str) -> str:
     space = ' xml:space="preserve"' if s != s.strip() or "\n" in s else ""
     return f"<t{space}>{_xml_text(s)}</t>"
-
-
-def excel_serial(value: dt.date | dt.datetime | dt.time, date1904: bool = False) -> float:
-    """A date/time as Excel's serial number (1900 or 1904 date system)."""
-    if isinstance(value, dt.time):
-        return (value.hour * 3600 + value.minute * 60 + value.second
-                + value.microsecond / 1e6) / 86400
-    if isinstance(value, dt.datetime):
-        day = value.date()
-        frac = (value - dt.datetime.combine(day, dt.time(), value.tzinfo)).total_seconds() / 86400
-    else:
-        day, frac = value, 0.0
-    if date1904:
-        serial = (day - dt.date(1904, 1, 1)).days
-    else:
-        serial = (day - dt.date(1899, 12, 30)).days
-        if day < dt.date(1900, 3, 1):
-            serial -= 1  # Excel's phantom 1900-02-29 sits between these dates
-    return serial + frac
 
 
 def _num(v: float | int) -> str:
