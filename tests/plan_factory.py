@@ -54,15 +54,21 @@ def make_plan(path: str | Path, rows: Sequence[Sequence[object]] = ROWS,
     else:
         for j, h in enumerate(headers):
             ws.write(r0, c0 + j, h)
-        for i, row in enumerate(rows):
-            for j, v in enumerate(row):
-                if isinstance(v, dt.date):
-                    ws.write_datetime(r0 + 1 + i, c0 + j, v, date_fmt)
-                elif v is None:
-                    continue
-                elif isinstance(v, str):
-                    ws.write_string(r0 + 1 + i, c0 + j, v)
-                else:
-                    ws.write(r0 + 1 + i, c0 + j, v)
+        write_values(ws, r0 + 1, c0, rows, date_fmt)
     wb.close()
     return path
+
+
+def write_values(ws, first_row: int, first_col: int, rows: Sequence[Sequence[object]], date_fmt) -> None:
+    """Rows of plan values from (first_row, first_col), 0-based: dates as date cells, text
+    always as text, None left blank."""
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if isinstance(v, dt.date):
+                ws.write_datetime(first_row + i, first_col + j, v, date_fmt)
+            elif v is None:
+                continue
+            elif isinstance(v, str):
+                ws.write_string(first_row + i, first_col + j, v)
+            else:
+                ws.write(first_row + i, first_col + j, v)

@@ -10,7 +10,7 @@ import pytest
 import xlsxwriter
 
 from tests.bad_plans import LAYOUTS, PLANTS, check_file, parsed_file, planted_workbook
-from tests.plan_factory import HEADERS, ROWS, make_plan
+from tests.plan_factory import HEADERS, ROWS, make_plan, write_values
 from xlplugin.check import check_plan, load_schema
 from xlplugin.config import Config
 from xlplugin.errors import XlpluginError
@@ -108,17 +108,10 @@ def test_list_validation_on_column_restricts_values(tmp_path):
     path = tmp_path / "dv.xlsx"
     rows = [list(r) for r in ROWS]
     rows[3][HEADERS.index("Status")] = "Plannned"
-    make_plan(path, rows)
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("Plan")
-    date = wb.add_format({"num_format": "yyyy-mm-dd"})
     ws.write_row(0, 0, HEADERS)
-    for i, r in enumerate(rows, start=1):
-        for j, v in enumerate(r):
-            if isinstance(v, dt.date):
-                ws.write_datetime(i, j, v, date)
-            elif v is not None:
-                ws.write(i, j, v)
+    write_values(ws, 1, 0, rows, wb.add_format({"num_format": "yyyy-mm-dd"}))
     ws.data_validation(1, 7, 200, 7, {"validate": "list", "source": ["Planned", "In progress", "Done",
                                                                        "Cancelled"]})
     wb.close()

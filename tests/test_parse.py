@@ -10,7 +10,7 @@ import pytest
 import xlsxwriter
 
 from tests.bad_plans import parsed_file
-from tests.plan_factory import HEADERS, ROWS, make_plan
+from tests.plan_factory import HEADERS, ROWS, make_plan, write_values
 from xlplugin.model import Column, Grid, PlanTable
 from xlplugin.parse import parse_plan, read_date, read_number, serial_to_datetime
 
@@ -84,14 +84,8 @@ def test_real_excel_error_cells_are_findings(tmp_path):
     path = tmp_path / "errors.xlsx"
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("Plan")
-    date = wb.add_format({"num_format": "yyyy-mm-dd"})
     ws.write_row(0, 0, HEADERS)
-    for i, r in enumerate(ROWS, start=1):
-        for j, v in enumerate(r):
-            if isinstance(v, dt.date):
-                ws.write_datetime(i, j, v, date)
-            elif v is not None:
-                ws.write(i, j, v)
+    write_values(ws, 1, 0, ROWS, wb.add_format({"num_format": "yyyy-mm-dd"}))
     ws.write_formula(2, 8, "=1/0", None, "#DIV/0!")
     ws.write_formula(3, 11, "=#REF!", None, "#REF!")
     ws.write_formula(4, 1, "=NA()", None, "#N/A")

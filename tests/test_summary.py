@@ -16,7 +16,7 @@ import math
 import random
 from pathlib import Path
 
-from tests.plan_factory import make_plan
+from tests.plan_factory import make_plan, write_values
 from xlplugin.changes import ChangeList, ExtendTable, ReplaceSheet, SetCell
 from xlplugin.model import Label, ParsedPlan, col_letter
 
@@ -165,16 +165,7 @@ def _xlsxwriter_apply(dest: Path, changes: ChangeList, headers: list[str], rows:
         ws.add_table(r0, c0, r0 + max(len(rows), 1), c0 + len(cols) - 1, {"name": "Plan", "columns": cols})
     for j, h in enumerate(headers):
         ws.write_string(r0, c0 + j, h)
-    for i, row in enumerate(rows):
-        for j, v in enumerate(row):
-            if isinstance(v, dt.date):
-                ws.write_datetime(r0 + 1 + i, c0 + j, v, date_fmt)
-            elif v is None:
-                ws.write_blank(r0 + 1 + i, c0 + j, None)
-            elif isinstance(v, str):
-                ws.write_string(r0 + 1 + i, c0 + j, v)
-            else:
-                ws.write_number(r0 + 1 + i, c0 + j, v)
+    write_values(ws, r0 + 1, c0, rows, date_fmt)
     for c in cells:
         _write_cell(ws, c, fmt(c.style))
     for ch in changes:
