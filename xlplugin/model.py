@@ -31,6 +31,9 @@ NUMBER_FIELDS = frozenset({
     "conversions", "revenue", "roi", "variance",
 })
 DATE_FIELDS = frozenset({"start", "end"})
+# The kinds of marketing sheet xlplugin recognises (locate sets PlanTable.kind).
+SHEET_KINDS: tuple[str, ...] = ("activity_plan", "budget", "performance_log", "content_calendar",
+                                "media_plan")
 # Everything else is text.
 
 # Hidden workbook-level defined name listing the plan columns the tool added
@@ -156,6 +159,8 @@ class PlanTable:
     # as the hidden defined name TOOL_COLUMNS_NAME.  They map to no field, so a tool-made
     # "ROI" column is never mistaken for the user's stored ROI.
     tool_cols: dict[str, int] = field(default_factory=dict)
+    # What kind of sheet this is (see SHEET_KINDS); locate decides, check/summary adapt.
+    kind: str = "activity_plan"
 
     @property
     def fields(self) -> dict[str, Column]:
@@ -178,6 +183,10 @@ class ParsedPlan:
     frame: pd.DataFrame
     raw: pd.DataFrame
     findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.plan.kind
 
 
 @dataclass
