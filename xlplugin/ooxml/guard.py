@@ -36,9 +36,7 @@ _CHUNK = 1 << 20                # compressed bytes read at a time
 _OUT = 8 << 20                  # inflated bytes produced at a time (memory bound)
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
-_DTD_NEEDLES = tuple(n.encode(enc) for n in ("<!DOCTYPE", "<!ENTITY")
-                     for enc in ("utf-8", "utf-16-le", "utf-16-be"))
-_OVERLAP = max(len(n) for n in _DTD_NEEDLES) - 1
+_MAX_PROLOG = 1 << 20           # bytes before an XML part's root element
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -111,22 +109,26 @@ def _verify_one(fh: BinaryIO, info: zipfile.ZipInfo, file: str, scan: bool) -> N
     left = info.compress_size
     produced = 0
     crc = 0
-    tail = b""
+    prolog = bytearray() if scan else None      # until the root element starts
 
     def take(out: bytes) -> None:
-        nonlocal produced, crc, tail
+        nonlocal produced, crc, prolog
         produced += len(out)
         if produced > info.file_size:
             raise UnsafePackage(f"part {name} inflates beyond the {info.file_size} bytes it declares "
                                 "(a zip bomb?)", file=file)
         crc = zlib.crc32(out, crc)
-        if scan:
-            window = tail + out
-            for needle in _DTD_NEEDLES:
-                if needle in window:
-                    raise UnsafePackage(f"part {name} declares a DTD (<!DOCTYPE or <!ENTITY): "
-                                        "entity expansion is refused", file=file)
-            tail = window[-_OVERLAP:]
+        if prolog is not None and out:
+            prolog += out[:_MAX_PROLOG + 1 - len(prolog)]
+            verdict = prolog_has_dtd(bytes(prolog))
+            if verdict:
+                raise UnsafePackage(f"part {name} declares a DTD (<!DOCTYPE): entity expansion "
+                                    "and external entities are refused", file=file)
+            if verdict is None and len(prolog) > _MAX_PROLOG:
+                raise UnsafePackage(f"part {name} has more than {_MAX_PROLOG >> 20} MB before its "
+                                    "first element", file=file)
+            if verdict is False:
+                prolog = None
 
     try:
         while left > 0:
@@ -153,6 +155,34 @@ def _verify_one(fh: BinaryIO, info: zipfile.ZipInfo, file: str, scan: bool) -> N
         raise DamagedWorkbook(f"damaged zip package (part {name}: {e})", file=file) from None
     if produced != info.file_size or crc != info.CRC:
         raise DamagedWorkbook(f"damaged zip package (bad CRC or size in {name})", file=file)
+
+
+def prolog_has_dtd(start: bytes) -> bool | None:
+    """Does an XML document declare a DTD before its root element?
+
+    A DTD (and with it every entity declaration) can only sit in the prolog, so only the
+    prolog is read: True / False once decided, None when `start` ends before that."""
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in start[:2]:
+        enc = "utf-16-le" if start.startswith(b"\xff\xfe") or start[1:2] == b"\x00" else "utf-16-be"
+        text = start[:len(start) & ~1].decode(enc, "replace")
+    else:
+        text = start.decode("utf-8", "replace")
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i] in " \t\r\n\ufeff":
+            i += 1
+        if n - i < 4:
+            return None
+        if text.startswith("<?", i):
+            end, step = text.find("?>", i + 2), 2
+        elif text.startswith("<!--", i):
+            end, step = text.find("-->", i + 4), 3
+        else:
+            # "<!DOCTYPE" (anything else after "<!" here is not XML either); else the root
+            return text.startswith("<!", i)
+        if end < 0:
+            return None
+        i = end + step
 
 
 def rel_target_part(owner_rels: str, target: str) -> str | None:
