@@ -42,6 +42,8 @@ NS_X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 NS_XM = "http://schemas.microsoft.com/office/excel/2006/main"
 _CHUNK = 1 << 22
 MAX_CELLS = 60_000_000     # used-range cells per sheet we agree to hold as Python objects
+DENSE_CELLS = 2_000_000    # above this, blank rows share one empty list and rows lose trailing blanks
+_EMPTY_ROW: list = []      # shared by every blank row of a sparse grid: never mutate it
 
 _ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\b([^>]*)>")
 _ERR_CELL = re.compile(rb"<(?:[\w.-]+:)?c\b([^>]*\bt\s*=\s*[\"']e[\"'][^>]*)>(.*?)</(?:[\w.-]+:)?c>", re.S)
@@ -161,13 +163,16 @@ class Workbook:
         self._check_size(name, entry.part, sx)
         try:
             sheet = self._book.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=True)
             start = sheet.start
+            if sheet.height * sheet.width > DENSE_CELLS:
+                cells = _sparse_rows(sheet, start[0] if start else 0)
+            else:
+                cells = [[None if v == "" else v for v in r]
+                         for r in sheet.to_python(skip_empty_area=True)]
         except BaseException as e:
             if not _is_calamine_error(e):
                 raise
             raise _calamine_failed(e, self.file, f"sheet {name!r}") from None
-        cells: list[list[model.CellValue]] = [[None if v == "" else v for v in r] for r in rows]
         origin_row, origin_col = (start[0] + 1, start[1] + 1) if start else (1, 1)
         for (r, c), text in sx.errors.items():
             i, j = r - origin_row, c - origin_col
@@ -176,6 +181,8 @@ class Workbook:
             while len(cells) <= i:
                 cells.append([])
             line = cells[i]
+            if line is _EMPTY_ROW:
+                line = cells[i] = []
             if len(line) <= j:
                 line.extend([None] * (j + 1 - len(line)))
             line[j] = text
@@ -527,6 +534,20 @@ def _safe_cut(buf: bytearray) -> int:
         return 0
     gt = buf.rfind(b">")
     return gt + 1 if gt >= 0 else len(buf) - len(_MARK_CLOSE)
+
+
+def _sparse_rows(sheet: Any, first: int) -> list[list[model.CellValue]]:
+    """A big, mostly blank sheet (a stray value at row 1,048,576) row by row: a blank row
+    costs one shared reference instead of a list of Nones, so memory follows the values."""
+    cells: list[list[model.CellValue]] = []
+    for i, row in enumerate(sheet.iter_rows()):
+        if i < first:
+            continue                    # iter_rows starts at row 1; the grid at its origin
+        n = len(row)
+        while n and row[n - 1] == "":
+            n -= 1
+        cells.append([None if v == "" else v for v in row[:n]] if n else _EMPTY_ROW)
+    return cells
 
 
 def _check_skeleton(size: int, part: str, file: str) -> None:
