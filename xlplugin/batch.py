@@ -10,6 +10,7 @@ batch of small plans pays the imports once per worker, not once per file.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Sequence
@@ -147,8 +148,6 @@ def _as_given(result: FileResult, absolute: Path, given: Path) -> FileResult:
     if result.error:
         result.error = result.error.replace(str(absolute), str(given))
     if result.output is not None and not given.is_absolute():
-        try:
+        with contextlib.suppress(ValueError):   # an --out outside the working folder
             result.output = result.output.relative_to(Path.cwd().resolve())
-        except ValueError:
-            pass
     return result
