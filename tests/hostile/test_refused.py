@@ -65,6 +65,12 @@ def test_part_declaring_3gb_refused_before_inflating(base, tmp_path):
     _refuse(src, "inflates to 3072 MB (limit 2048 MB)", seconds=20)
 
 
+def test_package_with_too_many_entries_refused_before_its_directory_is_loaded(base, tmp_path):
+    src = _one(tmp_path, "entries")
+    build.rewrite(base, src, extra=((f"customXml/item{i}.bin", b"") for i in range(100_001)))
+    _refuse(src, "declares 100011 entries (limit 100000)")   # the plan's 10 parts + 100,001
+
+
 # -- entity expansion and external entities, in every part the tool parses ----------------
 
 def _xml_parts(path: Path) -> list[str]:

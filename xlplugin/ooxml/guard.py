@@ -40,6 +40,40 @@ _MAX_PROLOG = 1 << 20           # bytes before an XML part's root element
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
+_EOCD = struct.Struct("<4s4H2LH")
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
+MAX_DIRECTORY_BYTES = 64 << 20   # the central directory zipfile would load into memory
+
+
+def check_directory(fh: BinaryIO, file: str) -> None:
+    """Before zipfile reads the central directory into memory (a ZipInfo per entry): refuse
+    one declaring too many entries or too many bytes.  Reads only the file's tail."""
+    fh.seek(0, 2)
+    size = fh.tell()
+    tail_len = min(size, (1 << 16) + _EOCD.size)
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + _EOCD.size > len(tail):
+        return                      # not found: zipfile says "not a zip file" in its own words
+    _, _, _, _, entries, cd_size, _, _ = _EOCD.unpack_from(tail, at)
+    loc = at - _ZIP64_LOCATOR.size
+    if loc >= 0 and tail[loc:loc + 4] == b"PK\x06\x07":
+        _, _, offset, _ = _ZIP64_LOCATOR.unpack_from(tail, loc)
+        if 0 <= offset <= size - _ZIP64_EOCD.size:
+            fh.seek(offset)
+            rec = fh.read(_ZIP64_EOCD.size)
+            if rec[:4] == b"PK\x06\x06":
+                fields = _ZIP64_EOCD.unpack(rec)
+                entries, cd_size = fields[6], fields[7]
+    if entries > MAX_MEMBERS:
+        raise UnsafePackage(f"the package declares {entries} entries (limit {MAX_MEMBERS})", file=file)
+    if cd_size > MAX_DIRECTORY_BYTES:
+        raise UnsafePackage(f"the package's directory is {cd_size >> 20} MB (limit {MAX_DIRECTORY_BYTES >> 20} MB)",
+                            file=file)
+
+
 def check_names(infos: list[zipfile.ZipInfo], file: str) -> None:
     """Refuse entry names that could escape a folder or make two parts one."""
     if len(infos) > MAX_MEMBERS:
