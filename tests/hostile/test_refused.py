@@ -123,6 +123,11 @@ def test_traversal_absolute_and_duplicate_names_refused(base, tmp_path):
     assert not list(tmp_path.parent.rglob("evil.txt"))
 
 
+def test_local_header_naming_another_file_refused(base, tmp_path):
+    src = build.local_name_mismatch(base, _one(tmp_path, "confused"))
+    _refuse(src, "has another name in its local header ('xl/stylez.xml')")
+
+
 def test_relationships_to_missing_or_outside_parts_refused(base, tmp_path):
     rel = ('<Relationship Id="rIdH" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
            'relationships/drawing" Target="{}"/></Relationships>')

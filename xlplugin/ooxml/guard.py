@@ -118,21 +118,36 @@ def _check_part_size(name: str, size: int, compressed: int, file: str) -> None:
 
 def verify_members(fh: BinaryIO, infos: list[zipfile.ZipInfo], file: str) -> None:
     """Inflate every member once, in bounded steps: CRC, declared size, ratio, and no DTD."""
+    spans = []
     for info in infos:
         if info.is_dir():
             continue
         scan = info.filename.lower().endswith(_XML_SUFFIXES) or info.filename == "[Content_Types].xml"
-        _verify_one(fh, info, file, scan)
+        spans.append((info.header_offset, _verify_one(fh, info, file, scan), info.filename))
+    # Entries sharing bytes are the "overlapping files" zip bomb (and a parser-confusion
+    # trick): each member's local header and data must stand apart from the next.
+    spans.sort()
+    for (_, end, name), (start, _, other) in zip(spans, spans[1:], strict=False):
+        if end > start:
+            raise UnsafePackage(f"entries {name} and {other} overlap in the zip (a zip bomb?)", file=file)
 
 
-def _verify_one(fh: BinaryIO, info: zipfile.ZipInfo, file: str, scan: bool) -> None:
+def _verify_one(fh: BinaryIO, info: zipfile.ZipInfo, file: str, scan: bool) -> int:
+    """Check one member; returns where its data ends in the file."""
     name = info.filename
     fh.seek(info.header_offset)
     head = fh.read(_LOCAL_HEADER.size)
     if len(head) != _LOCAL_HEADER.size or head[:4] != b"PK\x03\x04":
         raise DamagedWorkbook(f"damaged zip package (bad local header for {name})", file=file)
     fields = _LOCAL_HEADER.unpack(head)
-    fh.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
+    local_name = fh.read(fields[-2])
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    if local_name.decode(encoding, "replace") != info.orig_filename:
+        # Two names for one entry: readers that trust the local header see another file.
+        raise UnsafePackage(f"entry {name!r} has another name in its local header "
+                            f"({local_name.decode(encoding, 'replace')!r})", file=file)
+    data_start = info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]
+    fh.seek(data_start)
     if info.compress_type == zipfile.ZIP_STORED:
         inflate = None
     elif info.compress_type == zipfile.ZIP_DEFLATED:
@@ -189,6 +204,7 @@ def _verify_one(fh: BinaryIO, info: zipfile.ZipInfo, file: str, scan: bool) -> N
         raise DamagedWorkbook(f"damaged zip package (part {name}: {e})", file=file) from None
     if produced != info.file_size or crc != info.CRC:
         raise DamagedWorkbook(f"damaged zip package (bad CRC or size in {name})", file=file)
+    return data_start + info.compress_size
 
 
 def prolog_has_dtd(start: bytes) -> bool | None:
