@@ -64,7 +64,7 @@ def corpus_run(tmp_path_factory) -> dict:
         try:
             plans[dest.name] = (src, insert_plan_sheet(src, dest))
         except XlpluginError as e:
-            insert_refused[src.name] = str(e)
+            insert_refused[src.name] = str(e).removeprefix(src.name + ": ")
     r = cli("run", str(mid), "--out", str(out), "--jobs", "2", timeout=3600)
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
     lines = {}

@@ -43,7 +43,8 @@ def rewrite(src: Path, dest: Path,
             if new is not None:
                 out.writestr(info.filename, new)
         for name, data in extra:
-            out.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+            out.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data,
+                         zipfile.ZIP_DEFLATED if data else zipfile.ZIP_STORED)
     return dest
 
 
