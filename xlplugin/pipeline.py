@@ -115,10 +115,12 @@ def analyse_source(wb, opts: Options, config: Config, model=None, file: str = ""
     from xlplugin.label import earlier_stages, label_plan, load_taxonomy, stage_findings
     from xlplugin.locate import locate_plan
     from xlplugin.parse import parse_plan
+    from xlplugin.read_formats import money_format
 
     plan = locate_plan(wb, sheet=opts.sheet, config=config)
     grid = wb.grid(plan.sheet)
     parsed = parse_plan(grid, plan, date1904=wb.date1904)
+    parsed.money_format = money_format(wb, plan)   # show amounts as the plan does
     # Labels feed the stage-share and KPI checks as well as the Stage column and Summary.
     taxonomy = load_taxonomy(opts.taxonomy_path or config.taxonomy_file)
     labels: list[Label] = label_plan(parsed, taxonomy=taxonomy, model=model,
@@ -147,10 +149,11 @@ def render(analysis: Analysis, opts: Options, source_name: str) -> ChangeList:
         from xlplugin.render_labels import label_changes
         changes.extend(label_changes(parsed, analysis.labels))
     if SUMMARIZE in opts.steps:
-        from xlplugin.summarize import metric_changes, summary_changes
+        from xlplugin.summarize import metric_changes
+        from xlplugin.summary import summary_changes
         changes.extend(metric_changes(parsed))
-        changes.extend(summary_changes(parsed, analysis.labels, analysis.findings,
-                                       analysis.config, source_name))
+        checked = analysis.findings if CHECK in opts.steps else None   # None: "not checked"
+        changes.extend(summary_changes(parsed, analysis.labels, checked, analysis.config, source_name))
     return changes
 
 

@@ -48,7 +48,8 @@ def owner_and_region(path: Path) -> tuple[str, str]:
 
 def _plan_row(path: Path, config: Config | None) -> PlanRow:
     from xlplugin.pipeline import ALL_STEPS, Options, analyse
-    from xlplugin.summarize import plan_data, quarter_of
+    from xlplugin.summarize import plan_data
+    from xlplugin.summary.quarters import quarter_of
 
     owner, region = owner_and_region(path)
     row = PlanRow(path=path, owner=owner, region=region)
