@@ -2,7 +2,12 @@
 -> render -> apply.  Used by every CLI command (and the batch runner), so they agree.
 
 `process_file` never raises for a bad input: it returns a FileResult whose `error`
-says what went wrong in one line (exit code 2), so one bad file never stops a batch.
+says what went wrong in one line and whose `outcome` names it in errors.py's words
+(exit code 2), so one bad file never stops a batch.
+
+Commands compose: a writing command that finds an earlier output where it writes
+re-derives that output's other parts too (label after run keeps the Validation and
+Summary sheets, current), and says so in `kept`.  `clear` on an output clears it in place.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from xlplugin.changes import ChangeList
 from xlplugin.config import Config, load_config
-from xlplugin.errors import XlpluginError
+from xlplugin.errors import AlreadyOutput, XlpluginError
 
 if TYPE_CHECKING:  # pragma: no cover
     from xlplugin.model import Finding, Label, ParsedPlan
@@ -52,8 +57,14 @@ class FileResult:
     labels: list[Label] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)   # described, for --dry-run
     error: str | None = None
+    outcome: str = ""                 # errors.py's word for a file-level failure
+    advice: str = ""                  # what to do about it
     seconds: float = 0.0
     sheet: str = ""
+    kind: str = ""                    # the sheet kind locate recognised (model.SHEET_KINDS)
+    kept: list[str] = field(default_factory=list)    # parts of an earlier output re-derived
+    note: str = ""                    # a word on what happened ("nothing to clear")
+    row_names: dict[int, tuple[object, object]] = field(default_factory=dict)  # row -> (ID, activity)
 
     @property
     def errors(self) -> int:
@@ -72,16 +83,34 @@ class FileResult:
 
 
 def output_path(src: Path, opts: Options) -> Path:
-    """Where a writing command puts its result: --in-place, --out DIR, or NAME.checked.xlsx."""
+    """Where a writing command puts its result: --in-place, --out DIR, or NAME.checked.xlsx.
+    `clear` on an xlplugin output clears that output itself."""
     if opts.in_place:
         return src
     if opts.out_dir is not None:
         return opts.out_dir / src.name
+    if opts.steps == {CLEAR}:
+        return src
     stem = src.stem
     if stem.endswith(".checked"):
-        raise XlpluginError("this is already an xlplugin output; use --in-place to update it, "
-                            "or --out DIR", file=str(src))
+        raise AlreadyOutput("this is already an xlplugin output", file=str(src))
     return src.with_name(f"{stem}.checked{src.suffix}")
+
+
+PART_NAMES = {CHECK: "Validation sheet", LABEL: "Stage columns", SUMMARIZE: "Summary sheet"}
+
+
+def compose(opts: Options, dest: Path) -> tuple[Options, list[str]]:
+    """The steps to run so that an earlier output at `dest` stays whole: its parts that
+    this command would not write are re-derived from the original as well."""
+    from dataclasses import replace
+
+    from xlplugin.intake import output_parts
+
+    extra = output_parts(dest) - opts.steps - {CLEAR}
+    if not extra or not opts.write or opts.steps == {CLEAR}:
+        return opts, []
+    return replace(opts, steps=frozenset(opts.steps | extra)), [PART_NAMES[s] for s in sorted(extra)]
 
 
 def _learned_model(opts: Options):
@@ -164,40 +193,61 @@ def apply(src: Path, dest: Path, changes: ChangeList) -> None:
     apply_to_file(src, dest, changes)
 
 
+def _row_names(parsed: ParsedPlan) -> dict[int, tuple[object, object]]:
+    """Each plan row's ID and activity as typed, so a report can name the row."""
+    frame = parsed.raw if parsed.raw is not None else parsed.frame
+    cols = [frame[f] if f in frame.columns else None for f in ("id", "activity")]
+    def typed(v: object) -> object:
+        return None if v is None or (isinstance(v, float) and v != v) else v
+    return {int(r): tuple(None if c is None else typed(c.get(r)) for c in cols) for r in frame.index}
+
+
 def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
     """Run the requested steps on one workbook.  Never raises for bad input."""
+    from xlplugin.intake import check_input, check_not_open, output_parts
+
     path = Path(path)
     result = FileResult(path=path)
     t0 = time.perf_counter()
     try:
+        check_input(path)
+        dest = output_path(path, opts) if opts.write else path
+        opts, result.kept = compose(opts, dest)
         if opts.steps == {CLEAR}:
+            if not output_parts(path):
+                result.note = "no xlplugin marks to clear"
+                return result
             from xlplugin.render_validation import clear_changes
             changes = clear_changes()
         else:
             analysis = analyse(path, opts, model=model if model is not None else _learned_model(opts))
             result.rows = len(analysis.parsed.plan.data_rows)
             result.sheet = analysis.parsed.plan.sheet
+            result.kind = analysis.parsed.plan.kind
             result.findings = analysis.findings
             result.labels = analysis.labels
             if not opts.write:
+                result.row_names = _row_names(analysis.parsed)
                 return result
             changes = render(analysis, opts, path.name)
-        dest = output_path(path, opts)
         result.changes = changes.describe()
         if not opts.dry_run:
+            check_not_open(dest)
             apply(path, dest, changes)
             result.output = dest
     except XlpluginError as e:
         if not e.file or e.file == path.name:
             e.file = str(path)   # name the file as the user gave it
-        result.error = str(e)
+        result.error, result.outcome, result.advice = str(e), e.outcome, e.advice
     except (OSError, MemoryError) as e:
         result.error = f"{path}: {e.__class__.__name__}: {e}"
+        result.outcome = "cannot read or write"
     except Exception as e:  # a bug, or input we did not foresee: one line, not a traceback
         if os.environ.get("XLPLUGIN_DEBUG"):
             raise
-        result.error = (f"{path}: unexpected {e.__class__.__name__}: {e} "
-                        "(set XLPLUGIN_DEBUG=1 for details, and please report it)")
+        result.error = f"{path}: unexpected {e.__class__.__name__}: {e}"
+        result.outcome = "failed"
+        result.advice = "set XLPLUGIN_DEBUG=1 for details, and please report it"
     finally:
         result.seconds = time.perf_counter() - t0
     return result
