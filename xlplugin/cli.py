@@ -48,6 +48,7 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", metavar="FILE", help
 SchemaOpt = Annotated[Path | None, typer.Option("--schema", metavar="FILE", help="A pandera YAML schema to use for the plan.")]
 TaxonomyOpt = Annotated[Path | None, typer.Option("--taxonomy", metavar="FILE", help="A stage taxonomy file to use instead of the shipped one.")]
 LearnOpt = Annotated[list[Path] | None, typer.Option("--learn-from", metavar="PATH", help="Past plans (files or folders) whose Stage column people set; repeatable.")]
+FixOpt = Annotated[bool, typer.Option("--fix", help="Write numbers and dates typed as text back as real values where the reading is unambiguous (clear undoes it).")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", metavar="N", show_default=False, help="Files processed in parallel (default: all cores).")]
 
 
@@ -174,13 +175,13 @@ def _print_dry_run(results) -> None:
 
 
 def _write_command(paths, steps, out_dir, in_place, dry_run, sheet, config, schema=None, taxonomy=None,
-                   learn_from=None, jobs=0, title="xlplugin"):
+                   learn_from=None, jobs=0, title="xlplugin", fix=False):
     files = expand_paths(paths)
     if not files:
         _fail("no workbooks (.xlsx, .xlsm) found in " + ", ".join(paths))
     opts = _options(steps=frozenset(steps), out_dir=out_dir, in_place=in_place, dry_run=dry_run,
                     sheet=sheet, config_path=config, schema_path=schema, taxonomy_path=taxonomy,
-                    learn_from=learn_from)
+                    learn_from=learn_from, fix=fix)
     results = _run_files(files, opts, jobs, progress=True)
     if dry_run:
         _print_dry_run(results)
@@ -208,10 +209,11 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 @app.command(cls=_PlainHelp)
 def run(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
         sheet: Sheet = None, config: ConfigOpt = None, schema: SchemaOpt = None,
-        taxonomy: TaxonomyOpt = None, learn_from: LearnOpt = None, jobs: JobsOpt = 0) -> None:
+        taxonomy: TaxonomyOpt = None, learn_from: LearnOpt = None, fix: FixOpt = False,
+        jobs: JobsOpt = 0) -> None:
     """Validate, label and summarise workbooks (files, folders, globs); write the results."""
     _write_command(paths, ("check", "label", "summarize"), out, in_place, dry_run, sheet, config,
-                   schema, taxonomy, learn_from, jobs, title="xlplugin run")
+                   schema, taxonomy, learn_from, jobs, title="xlplugin run", fix=fix)
 
 
 @app.command(cls=_PlainHelp)
@@ -277,10 +279,10 @@ def label(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: 
 @app.command(cls=_PlainHelp)
 def summarize(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
               sheet: Sheet = None, config: ConfigOpt = None, taxonomy: TaxonomyOpt = None,
-              jobs: JobsOpt = 0) -> None:
+              fix: FixOpt = False, jobs: JobsOpt = 0) -> None:
     """Add metric columns and a Summary sheet of live formulas and charts."""
     _write_command(paths, ("summarize",), out, in_place, dry_run, sheet, config, None, taxonomy,
-                   None, jobs, title="xlplugin summarize")
+                   None, jobs, title="xlplugin summarize", fix=fix)
 
 
 @app.command(cls=_PlainHelp)

@@ -13,6 +13,10 @@ explicit `--config FILE`.  Every key is optional:
     [allowed]                       # allowed values per field (else from the workbook)
     channel = ["Search", "Social", "Events"]
 
+    [rollup.plans]                  # region and owner of each plan in `xlplugin rollup`
+    "EMEA/*.xlsx" = { region = "EMEA" }          # (a file name or glob; else the plan's own
+    "plan_dana.xlsx" = { owner = "Dana" }        #  Owner / Region columns; else blank)
+
     [files]
     columns = "my-columns.toml"     # extra header synonyms
     schema = "my-schema.yaml"       # pandera YAML schema replacing/adding to the shipped one
@@ -44,6 +48,7 @@ class Config:
     taxonomy_file: Path | None = None
     sheet: str | None = None
     source: Path | None = None
+    rollup_plans: dict[str, dict[str, str]] = field(default_factory=dict)   # pattern -> region/owner
 
 
 def _date(v: object, key: str, path: Path) -> dt.date | None:
@@ -98,6 +103,9 @@ def load_config(path: str | Path | None = None, near: str | Path | None = None) 
             taxonomy_file=rel("taxonomy"),
             sheet=plan.get("sheet"),
             source=path,
+            rollup_plans={str(k): {f: str(v[f]) for f in ("region", "owner") if f in v}
+                          for k, v in data.get("rollup", {}).get("plans", {}).items()
+                          if isinstance(v, dict)},
         )
     except (TypeError, ValueError) as e:
         raise XlpluginError(f"invalid setting ({e})", file=str(path)) from None

@@ -46,6 +46,7 @@ class Options:
     taxonomy_path: Path | None = None
     learn_from: tuple[Path, ...] = ()
     warnings_as_errors: bool = False
+    fix: bool = False                  # write numbers/dates typed as text back as values
 
 
 @dataclass
@@ -63,6 +64,7 @@ class FileResult:
     sheet: str = ""
     kind: str = ""                    # the sheet kind locate recognised (model.SHEET_KINDS)
     kept: list[str] = field(default_factory=list)    # parts of an earlier output re-derived
+    fixed: list[str] = field(default_factory=list)   # cells --fix set right, described
     note: str = ""                    # a word on what happened ("nothing to clear")
     row_names: dict[int, tuple[object, object]] = field(default_factory=dict)  # row -> (ID, activity)
 
@@ -126,6 +128,8 @@ class Analysis:
     findings: list[Finding]
     labels: list[Label]
     config: Config
+    fixes: list = field(default_factory=list)      # fix.Fix: cells --fix writes
+    grid: object = None                            # the plan sheet's cell values (model.Grid)
 
 
 def analyse(path: Path, opts: Options, config: Config | None = None, model=None) -> Analysis:
@@ -150,6 +154,11 @@ def analyse_source(wb, opts: Options, config: Config, model=None, file: str = ""
     grid = wb.grid(plan.sheet)
     parsed = parse_plan(grid, plan, date1904=wb.date1904)
     parsed.money_format = money_format(wb, plan)   # show amounts as the plan does
+    fixes = []
+    if opts.fix:   # from here on the plan is as it will be once fixed
+        from xlplugin.fix import apply_to_plan, find_fixes
+        fixes = find_fixes(parsed, parsed.findings)
+        parsed.findings = apply_to_plan(parsed, fixes, parsed.findings)
     # Labels feed the stage-share and KPI checks as well as the Stage column and Summary.
     taxonomy = load_taxonomy(opts.taxonomy_path or config.taxonomy_file)
     labels: list[Label] = label_plan(parsed, taxonomy=taxonomy, model=model,
@@ -163,13 +172,16 @@ def analyse_source(wb, opts: Options, config: Config, model=None, file: str = ""
                           key=lambda f: (f.row or 0, f.col or 0, f.rule))
     for f in findings:
         f.file = file
-    return Analysis(parsed, findings, labels, config)
+    return Analysis(parsed, findings, labels, config, fixes, grid)
 
 
 def render(analysis: Analysis, opts: Options, source_name: str) -> ChangeList:
     """Findings, labels and the summary as one change list (the seam)."""
     changes = ChangeList()
     parsed = analysis.parsed
+    if analysis.fixes:
+        from xlplugin.fix import fix_changes
+        changes.extend(fix_changes(analysis.fixes))
     if CHECK in opts.steps:
         from xlplugin.render_validation import validation_changes
         changes.extend(validation_changes(analysis.findings, parsed, source_name))
@@ -226,6 +238,7 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
             result.kind = analysis.parsed.plan.kind
             result.findings = analysis.findings
             result.labels = analysis.labels
+            result.fixed = [fx.describe() for fx in analysis.fixes]
             if not opts.write:
                 result.row_names = _row_names(analysis.parsed)
                 return result

@@ -197,5 +197,7 @@ def print_results(results: list, console: Any, title: str) -> None:
             said.append(f"labelled {len(r.labels)} rows: {stage_counts(r.labels)}")
         if r.kept:
             said.append("also kept current: " + ", ".join(r.kept))
+        if r.fixed:
+            said.append(f"fixed {len(r.fixed)} cells typed as text: " + ", ".join(r.fixed))
         if said:
             console.print(f"{r.output or r.path}: " + "; ".join(said), markup=False)
