@@ -130,6 +130,7 @@ class Analysis:
     config: Config
     fixes: list = field(default_factory=list)      # fix.Fix: cells --fix writes
     grid: object = None                            # the plan sheet's cell values (model.Grid)
+    header_style: object = None                    # changes.Style of the plan's header row
 
 
 def analyse(path: Path, opts: Options, config: Config | None = None, model=None) -> Analysis:
@@ -148,7 +149,7 @@ def analyse_source(wb, opts: Options, config: Config, model=None, file: str = ""
     from xlplugin.label import earlier_stages, label_plan, load_taxonomy, stage_findings
     from xlplugin.locate import locate_plan
     from xlplugin.parse import parse_plan
-    from xlplugin.read_formats import money_format
+    from xlplugin.read_formats import header_style, money_format
 
     plan = locate_plan(wb, sheet=opts.sheet, config=config)
     grid = wb.grid(plan.sheet)
@@ -172,7 +173,7 @@ def analyse_source(wb, opts: Options, config: Config, model=None, file: str = ""
                           key=lambda f: (f.row or 0, f.col or 0, f.rule))
     for f in findings:
         f.file = file
-    return Analysis(parsed, findings, labels, config, fixes, grid)
+    return Analysis(parsed, findings, labels, config, fixes, grid, header_style(wb, plan))
 
 
 def render(analysis: Analysis, opts: Options, source_name: str) -> ChangeList:
@@ -195,7 +196,26 @@ def render(analysis: Analysis, opts: Options, source_name: str) -> ChangeList:
         changes.extend(metric_changes(parsed))
         checked = analysis.findings if CHECK in opts.steps else None   # None: "not checked"
         changes.extend(summary_changes(parsed, analysis.labels, checked, analysis.config, source_name))
-    return changes
+    return _with_plan_header_style(changes, analysis)
+
+
+def _with_plan_header_style(changes: ChangeList, analysis: Analysis) -> ChangeList:
+    """Headers of the columns xlplugin adds look like the plan's own header cells."""
+    style, plan = analysis.header_style, analysis.parsed.plan
+    if style is None:
+        return changes
+    from dataclasses import replace
+
+    from xlplugin.changes import SetCell
+    header_row = plan.table.first_row if plan.table is not None else plan.header_row
+    added = set(plan.tool_cols.values())
+
+    def restyle(c):
+        if (isinstance(c, SetCell) and c.sheet == plan.sheet and c.row == header_row
+                and (c.col > plan.last_col or c.col in added)):
+            return replace(c, style=style)
+        return c
+    return ChangeList([restyle(c) for c in changes])
 
 
 def apply(src: Path, dest: Path, changes: ChangeList) -> None:

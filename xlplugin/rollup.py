@@ -133,8 +133,8 @@ def _write(rows: list[PlanRow], tmp: Path, out: Path, config: Config) -> None:
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
     bold = wb.add_format({"bold": True})
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True})
-    money = wb.add_format({"num_format": "#,##0.00"})
-    money_b = wb.add_format({"num_format": "#,##0.00", "bold": True})
+    money = wb.add_format({"num_format": "#,##0"})
+    money_b = wb.add_format({"num_format": "#,##0", "bold": True})
     pct = wb.add_format({"num_format": "0.0%"})
     pct_b = wb.add_format({"num_format": "0.0%", "bold": True})
     link_fmt = wb.add_format({"font_color": "#0563C1", "underline": 1})
@@ -159,8 +159,9 @@ def _write(rows: list[PlanRow], tmp: Path, out: Path, config: Config) -> None:
     first, last = 1, n          # 0-based data rows
     for i, p in enumerate(rows, start=1):
         ws.write_string(i, col["Plan"], p.path.name)
-        ws.write_string(i, col["Region"], p.region)
-        ws.write_string(i, col["Owner"], p.owner)
+        for name, value in (("Region", p.region), ("Owner", p.owner)):
+            if value:   # unknown stays blank, never a guess
+                ws.write_string(i, col[name], value)
         ws.write_number(i, col["Rows"], p.rows)
         tb = sum(p.budget.get(s, 0.0) for s in STAGE_COLS)
         ta = sum(p.actual.get(s, 0.0) for s in STAGE_COLS)

@@ -41,7 +41,7 @@ TABLE_COLS = 9                     # tables use columns A..I, charts sit under t
 MIN_WIDTH, DATE_WIDTH = 11.0, 17.0
 ROW_PX = 20
 # Rows on a landscape Letter/A4 page at the scale "one page wide" gives this layout.
-PAGE_ROWS = 40
+PAGE_ROWS = 46
 
 Block = Callable[[SummaryContext, dict[str, Placed]], Table | None]
 BLOCKS: tuple[tuple[str, Block], ...] = (
