@@ -206,14 +206,18 @@ def _with_plan_header_style(changes: ChangeList, analysis: Analysis) -> ChangeLi
         return changes
     from dataclasses import replace
 
-    from xlplugin.changes import SetCell
+    from xlplugin.changes import FormulaColumn, SetCell, ValueColumn
     header_row = plan.table.first_row if plan.table is not None else plan.header_row
     added = set(plan.tool_cols.values())
 
+    def ours(c) -> bool:
+        return c.sheet == plan.sheet and (c.col > plan.last_col or c.col in added)
+
     def restyle(c):
-        if (isinstance(c, SetCell) and c.sheet == plan.sheet and c.row == header_row
-                and (c.col > plan.last_col or c.col in added)):
+        if isinstance(c, SetCell) and c.row == header_row and ours(c):
             return replace(c, style=style)
+        if isinstance(c, (FormulaColumn, ValueColumn)) and c.header is not None and ours(c):
+            return replace(c, header_style=style)
         return c
     return ChangeList([restyle(c) for c in changes])
 
@@ -263,8 +267,9 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
                 result.row_names = _row_names(analysis.parsed)
                 return result
             changes = render(analysis, opts, path.name)
-        result.changes = changes.describe()
-        if not opts.dry_run:
+        if opts.dry_run:
+            result.changes = changes.describe()   # only when asked: O(changes) text
+        else:
             check_not_open(dest)
             apply(path, dest, changes)
             result.output = dest
