@@ -355,6 +355,14 @@ def demo(out: Annotated[Path, typer.Option("--out", help="Folder for the demo ou
               markup=False, soft_wrap=True)
 
 
+def _register_addin() -> None:
+    from xlplugin.addin.commands import app as addin_app   # light: typer only
+    app.add_typer(addin_app, name="addin")
+
+
+_register_addin()
+
+
 def main() -> None:
     try:
         app()

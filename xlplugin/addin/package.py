@@ -21,6 +21,7 @@ DISPATCHER = "RibbonMyAddin"          # the template's callback module, kept by 
 CALLBACK = "OnXlpluginButton"
 TEMPLATE_NAME = "xlwings_quickstart_addin_ribbon.xlam"
 ADDIN_NAME = "xlplugin.xlam"
+XLWINGS_VBA_VERSION = "0.37.8"      # the template's xlwings module (XLWINGS_VERSION)
 
 CT_ADDIN_MAIN = "application/vnd.ms-excel.addin.macroEnabled.main+xml"
 CT_MACRO_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
