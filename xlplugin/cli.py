@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from xlplugin import __version__
+from xlplugin.addin.commands import app as addin_app  # typer only: --help stays light
 
 app = typer.Typer(
     name="xlplugin",
@@ -23,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.add_typer(addin_app, name="addin")
 
 EXTENSIONS = (".xlsx", ".xlsm")
 
@@ -353,14 +355,6 @@ def demo(out: Annotated[Path, typer.Option("--out", help="Folder for the demo ou
               markup=False, soft_wrap=True)
     con.print(f"Open it in Excel or LibreOffice: {result.output.resolve() if result.output else '-'}",
               markup=False, soft_wrap=True)
-
-
-def _register_addin() -> None:
-    from xlplugin.addin.commands import app as addin_app   # light: typer only
-    app.add_typer(addin_app, name="addin")
-
-
-_register_addin()
 
 
 def main() -> None:

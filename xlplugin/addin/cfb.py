@@ -153,18 +153,16 @@ def tree_order_errors(data: bytes) -> list[str]:
     ole = olefile.OleFileIO(io.BytesIO(data))
     try:
         errors = []
-        for node in [ole.root, *[d for d in ole.direntries if d is not None and d.kids]]:
-            names = []
-
-            def walk(sid: int, depth: int = 0) -> None:
-                if sid == NOSTREAM or depth > 512:
-                    return
+        def walk(sid: int, names: list[str], depth: int = 0) -> list[str]:
+            if sid != NOSTREAM and depth < 512:
                 d = ole.direntries[sid]
-                walk(d.sid_left, depth + 1)
+                walk(d.sid_left, names, depth + 1)
                 names.append(d.name)
-                walk(d.sid_right, depth + 1)
+                walk(d.sid_right, names, depth + 1)
+            return names
 
-            walk(node.sid_child)
+        for node in [ole.root, *[d for d in ole.direntries if d is not None and d.kids]]:
+            names = walk(node.sid_child, [])
             keys = [(len(n), n.upper()) for n in names]
             if keys != sorted(keys) or len(set(keys)) != len(keys):
                 errors.append(f"storage {node.name!r}: children out of order {names}")
