@@ -9,15 +9,26 @@ shipping a module Excel would read as garbage.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 CHUNK = 4096
 _MIN_MATCH = 3
 
 
-def decompress(data: bytes) -> bytes:
-    """oletools' MS-OVBA decompressor (import deferred: oletools is the `addin` extra)."""
-    from oletools.olevba import decompress_stream
+def olevba() -> ModuleType:
+    """oletools.olevba, imported quietly (it uses pyparsing names newer pyparsing deprecates);
+    deferred because oletools is the `addin` extra."""
+    import warnings
 
-    return bytes(decompress_stream(bytearray(data)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from oletools import olevba as module
+    return module
+
+
+def decompress(data: bytes) -> bytes:
+    """oletools' MS-OVBA decompressor."""
+    return bytes(olevba().decompress_stream(bytearray(data)))
 
 
 def _copy_token_layout(pos_in_chunk: int) -> tuple[int, int]:

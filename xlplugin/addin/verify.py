@@ -147,9 +147,9 @@ def verify(path: Path, *, libreoffice: bool = True, ribbon: Path | None = None) 
                     + (f"; PROJECTwm {sorted(in_wm)}" if wm else ""))
 
     def sources_exact() -> tuple[bool, str]:
-        from oletools.olevba import VBA_Parser
+        from xlplugin.addin.ovba import olevba
         got = {name.rsplit(".", 1)[0]: code for _, _, name, code in
-               VBA_Parser("vbaProject.bin", data=vba_bin).extract_macros()}
+               olevba().VBA_Parser("vbaProject.bin", data=vba_bin).extract_macros()}
         want = {m.name: template.source(m.name) for m in template.modules}
         want[pkg.DISPATCHER] = pkg.bas_source(src / "xlplugin.bas")
         old = pkg._XLWINGS_NAME_LINE.format(template.name.lower())
