@@ -111,3 +111,16 @@ def test_xlwings_lite_scripts_give_the_cli_change_list(plan: Path, cli_changes: 
     for tag in scripts:
         assert _norm(got[tag]["changes"]) == cli_changes[tag], tag
     assert got["validate"]["alert"].startswith("2 errors, ")
+
+
+def test_ribbon_runs_are_logged(plan: Path, tmp_path: Path) -> None:
+    import logging
+    path = excel.log_to_file(tmp_path / "xlplugin.log")
+    try:
+        excel.ribbon_on(xw.Book(json=payload_from_file(plan)), "validate")
+    finally:
+        root = logging.getLogger("xlplugin")
+        for h in [h for h in root.handlers if getattr(h, "baseFilename", "") == str(path)]:
+            root.removeHandler(h)
+            h.close()
+    assert "validate on plan.xlsx: 2 errors" in path.read_text()

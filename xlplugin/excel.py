@@ -211,12 +211,29 @@ def _alert(book: Any, text: str) -> None:
         log.info("%s", text)
 
 
+LOG_FILE = Path.home() / ".xlplugin" / "xlplugin.log"
+
+
+def log_to_file(path: Path = LOG_FILE) -> Path:
+    """Ribbon runs log here (xlwings keeps Python's stderr only when Python fails)."""
+    from logging.handlers import RotatingFileHandler
+    root = logging.getLogger("xlplugin")
+    if not any(isinstance(h, RotatingFileHandler) for h in root.handlers):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+    return path
+
+
 def ribbon(tag: str) -> CommandResult | None:
     """Entry point of the add-in's VBA callback: `RunPython "import xlplugin.excel as x:
     x.ribbon('validate')"`.  Tells the user the outcome in a message box; a plan it
     cannot use gives one clear line, never a traceback."""
     import xlwings as xw
 
+    log_to_file()
     book = xw.Book.caller()
     if str(book.fullname).lower().endswith((".xlam", ".xla")):
         # RunPython's caller is the workbook holding the VBA: from the add-in, that is
@@ -238,7 +255,8 @@ def ribbon_on(book: Any, tag: str, **kw: Any) -> CommandResult | None:
             raise
         log.exception("ribbon command %s failed", tag)
         _alert(book, f"xlplugin stopped unexpectedly ({e.__class__.__name__}: {e}). "
-                     "Nothing else was changed after this point; please report it.")
+                     f"Nothing else was changed after this point; details in {LOG_FILE}.")
         return None
+    log.info("%s on %s: %s", tag, book.name, result.message)
     _alert(book, result.message)
     return result
