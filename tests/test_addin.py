@@ -278,3 +278,39 @@ def test_install_on_macos_also_enables_runpython(tmp_path: Path) -> None:
     assert conf.read_text() == '"INTERPRETER_MAC","/opt/py/bin/python3"\n'
     script = tmp_path / inst.MAC_SCRIPTS / f"xlwings-{xlwings.__version__}.applescript"
     assert script.is_file() and any("RunPython" in line for line in lines)
+
+
+def python_line_of_the_dispatcher(tag: str) -> str:
+    """The Python line OnXlpluginButton hands to RunPython, by evaluating PythonCall's VBA
+    string expression (literals joined by `&`, `tag` substituted)."""
+    bas = (RIBBON / "xlplugin.bas").read_text(encoding="cp1252")
+    body = re.search(r"Private Function PythonCall\(tag As String\) As String\n(.*?)\nEnd Function", bas, re.S)
+    expr = body.group(1).split("=", 1)[1].replace(" _\n", " ")
+    out = []
+    for literal, name in re.findall(r'"((?:[^"]|"")*)"|(\btag\b)', expr):
+        out.append(tag if name else literal.replace('""', '"'))
+    return "".join(out)
+
+
+def test_the_dispatchers_python_line_is_valid_python() -> None:
+    line = python_line_of_the_dispatcher("validate")
+    compile(line, "<RunPython>", "exec")
+    assert "x.ribbon('validate')" in line and '"' not in line     # RunPython wraps it in double quotes
+    assert "xlplugin is not installed in the Python Excel uses" in line
+
+
+def test_the_missing_xlplugin_branch_says_so(tmp_path: Path) -> None:
+    """Run the dispatcher's line in a Python without site-packages (so no xlplugin), with a
+    stand-in for xlwings' caller that prints the alert Excel would show."""
+    fake = tmp_path / "fake"
+    (fake / "xlwings").mkdir(parents=True)
+    (fake / "xlwings" / "__init__.py").write_text(
+        "class _App:\n    def alert(self, text, title=''):\n        print('ALERT', title, text)\n"
+        "class _Book:\n    app = _App()\n"
+        "class Book:\n    @staticmethod\n    def caller():\n        return _Book()\n")
+    env = {"PYTHONPATH": str(fake), "PATH": os.environ.get("PATH", "")}
+    done = subprocess.run([sys.executable, "-S", "-c", python_line_of_the_dispatcher("validate")],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ALERT xlplugin xlplugin is not installed in the Python Excel uses (")
+    assert "pip install xlplugin" in done.stdout
