@@ -64,7 +64,8 @@ def _running_excel_startup() -> Path | None:
         return None
     try:
         import xlwings as xw
-        return Path(xw.apps.active.startup_path) if xw.apps else None
+        startup = xw.apps.active.startup_path if xw.apps else ""
+        return Path(startup) if startup else None
     except Exception:  # no xlwings or no Excel: the default folder
         return None
 
