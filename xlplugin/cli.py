@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperCommand
 
 from xlplugin import __version__
+from xlplugin.addin.commands import app as addin_app  # typer only: --help stays light
 
 app = typer.Typer(
     name="xlplugin",
@@ -25,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.add_typer(addin_app, name="addin")
 
 EXTENSIONS = (".xlsx", ".xlsm")
 
