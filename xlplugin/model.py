@@ -25,10 +25,14 @@ FIELDS: tuple[str, ...] = (
     "start", "end", "quarter", "status", "budget", "forecast", "actual", "kpi", "target",
     "result", "impressions", "clicks", "leads", "conversions", "revenue", "roi",
     "variance", "stage", "stage_basis",
+    # Fields of the other sheet kinds (budgets, performance logs, calendars, media plans).
+    "placement", "audience", "period", "reach", "engagement", "units", "ctr", "cpc", "cpm", "cpa",
+    "conversion_rate", "roas",
 )
 NUMBER_FIELDS = frozenset({
     "budget", "forecast", "actual", "target", "impressions", "clicks", "leads",
     "conversions", "revenue", "roi", "variance",
+    "reach", "engagement", "units", "ctr", "cpc", "cpm", "cpa", "conversion_rate", "roas",
 })
 DATE_FIELDS = frozenset({"start", "end"})
 # The kinds of marketing sheet xlplugin recognises (locate sets PlanTable.kind).
@@ -161,6 +165,9 @@ class PlanTable:
     tool_cols: dict[str, int] = field(default_factory=dict)
     # What kind of sheet this is (see SHEET_KINDS); locate decides, check/summary adapt.
     kind: str = "activity_plan"
+    # Months or dates across the columns (col -> period label as written): read as one row per
+    # item and period (xlplugin/layouts.py).  Empty for a table of one row per item.
+    periods: dict[int, str] = field(default_factory=dict)
 
     @property
     def fields(self) -> dict[str, Column]:
