@@ -36,6 +36,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 SHIPPED_SCHEMA = "marketing_plan.yaml"
+# The shipped schema for each sheet kind (model.SHEET_KINDS; locate decides the kind).
+KIND_SCHEMAS = {"activity_plan": SHIPPED_SCHEMA, "budget": "budget.yaml",
+                "performance_log": "performance_log.yaml", "content_calendar": "content_calendar.yaml",
+                "media_plan": "media_plan.yaml"}
 KPI_STAGES = "kpi_stages.yaml"
 # Canonical names shown when a required column is missing (locate's synonyms, when it has them, win).
 _FALLBACK_NAMES = {
@@ -124,10 +128,10 @@ def available_checks() -> list[str]:
     return sorted(getattr(Check, "REGISTERED_CUSTOM_CHECKS", {}))
 
 
-def load_schema(schema_path: Path | str | None = None):
-    """The shipped schema, merged with a team's schema file when given: the team's
-    columns replace same-named shipped ones, its other columns and frame checks are added."""
-    shipped = _validators_dir() / SHIPPED_SCHEMA
+def load_schema(schema_path: Path | str | None = None, kind: str = "activity_plan"):
+    """The shipped schema for the sheet kind, merged with a team's schema file when given: the
+    team's columns replace same-named shipped ones, its other columns and frame checks are added."""
+    shipped = _validators_dir() / KIND_SCHEMAS.get(kind, SHIPPED_SCHEMA)
     schema = _load_yaml_schema(str(shipped), shipped.stat().st_mtime)
     if schema_path is None:
         return schema
@@ -545,7 +549,7 @@ def check_plan(parsed: ParsedPlan, config: Config | None = None, labels: list[La
                schema_path: Path | None = None) -> list[Finding]:
     """Every finding for one parsed plan, sorted by row then column."""
     config = config or Config()
-    schema = load_schema(schema_path)
+    schema = load_schema(schema_path, parsed.plan.kind)
     schema = _runtime_schema(schema, parsed.plan, config, set(parsed.frame.columns))
     b = _Builder(parsed)
     findings = _merge(list(parsed.findings), _schema_findings(schema, parsed, b))

@@ -190,6 +190,9 @@ class ParsedPlan:
     frame: pd.DataFrame
     raw: pd.DataFrame
     findings: list[Finding] = field(default_factory=list)
+    # Months or dates across the columns, one row per item and period: row, item, period, col,
+    # amount (None when the plan has no period columns; see xlplugin/layouts.py).
+    periods: pd.DataFrame | None = None
 
     @property
     def kind(self) -> str:
