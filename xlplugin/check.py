@@ -41,6 +41,8 @@ KIND_SCHEMAS = {"activity_plan": SHIPPED_SCHEMA, "budget": "budget.yaml",
                 "performance_log": "performance_log.yaml", "content_calendar": "content_calendar.yaml",
                 "media_plan": "media_plan.yaml"}
 KPI_STAGES = "kpi_stages.yaml"
+# Columns that can name a plan row when there is no Activity column (kinds.LABEL_FIELDS).
+_OTHER_LABELS = frozenset({"category", "channel", "placement", "description"})
 # Canonical names shown when a required column is missing (locate's synonyms, when it has them, win).
 _FALLBACK_NAMES = {
     "activity": ["Activity", "Campaign", "Tactic", "Initiative"],
@@ -161,6 +163,15 @@ def _runtime_schema(schema, plan: PlanTable, config: Config, frame_cols: set[str
         for field in ("start", "end"):
             if field in frame_cols:
                 updates.setdefault(field, []).append(Check.xp_within_period(min_value=lo, max_value=hi, ignore_na=False))
+    # The row is named by another column ("Activity Type", "Expense Category", "Channel"):
+    # a missing Activity column is then no error.
+    label_elsewhere = "activity" not in frame_cols and bool(frame_cols & _OTHER_LABELS)
+    if label_elsewhere and "activity" in schema.columns and schema.columns["activity"].required:
+        import copy
+        columns = dict(schema.columns)
+        columns["activity"] = copy.copy(columns["activity"])  # the cached schema stays as it is
+        columns["activity"].required = False
+        schema = schema.__class__(columns=columns, checks=list(schema.checks), strict=False, coerce=False)
     if not updates:
         return schema
     from pandera.pandas import Column
@@ -554,7 +565,9 @@ def check_plan(parsed: ParsedPlan, config: Config | None = None, labels: list[La
     b = _Builder(parsed)
     findings = _merge(list(parsed.findings), _schema_findings(schema, parsed, b))
     findings += _budget_cap(parsed, config, b)
-    if labels:
+    # The upstream/downstream balance is a plan's and a budget's question, not a log's or a
+    # media plan's (all advertising, all downstream by nature).
+    if labels and parsed.plan.kind in ("activity_plan", "budget"):
         findings += _stage_floor(parsed, config, labels, b)
         findings += _kpi_stage(parsed, labels, b)
     findings.sort(key=lambda f: (f.row or 0, f.col or 0, f.rule))

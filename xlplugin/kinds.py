@@ -34,7 +34,9 @@ def kind_scores(fields: Collection[str], periods: int = 0) -> dict[str, float]:
         # dates and a planned budget, an owner, an objective: things to do
         "activity_plan": (1.0 * has("start") + 1.0 * has("end") + 0.75 * has("budget") + 0.5 * has("owner")
                           + 0.5 * has("objective") + 0.5 * has("kpi") + 0.5 * has("stage")
-                          + 0.5 * has("activity") + 0.25 * has("status") + 0.25 * has("target")
+                          + 0.25 * has("activity") + 0.25 * has("status") + 0.25 * has("target")
+                          + (1.0 if has("start") and has("end") else 0.0)
+                          - 1.0 * has("placement") - 0.5 * has("units")
                           + (2.0 if has("start") and has("end") and has("budget") else 0.0)),
         # amounts by line item or category, often by month or quarter, no dates per row
         "budget": (0.0 if not (money or periods >= 3) else
@@ -43,15 +45,17 @@ def kind_scores(fields: Collection[str], periods: int = 0) -> dict[str, float]:
         # spend and results per campaign or per day
         "performance_log": (0.0 if metrics < 2 else
                             1.0 * metrics + 0.75 * has("actual") + 0.25 * has("start")
-                            - 0.5 * has("budget") * has("end")),
+                            - 0.5 * has("budget") * has("end") - 0.5 * has("owner") - 0.5 * has("kpi")
+                            - 0.5 * has("objective")),
         # when, where and what is published
         "content_calendar": (0.0 if not has("start") else
                              1.0 + 0.75 * has("channel") + 0.5 * has("status") + 0.5 * has("description")
                              + 0.5 * has("category") + 0.25 * has("owner") + 0.25 * has("activity")
-                             - 1.0 * money - 0.5 * metrics - 0.5 * has("end") - 0.5 * has("objective")),
+                             - 1.0 * money - 0.5 * metrics - 0.5 * has("end") - 0.5 * has("objective")
+                             + (0.5 if not money and not has("end") else 0.0)),
         # where ads run (vehicle, placement or show), for whom, at what cost
         "media_plan": (0.0 if not (has("placement") or has("units") or has("audience")) else
-                       2.0 * has("placement") + 1.0 * has("units") + 0.75 * has("audience")
+                       2.5 * has("placement") + 1.5 * has("units") + 0.75 * has("audience")
                        + 0.5 * has("channel") + 0.5 * bool(money) + 0.25 * has("reach")
                        - 0.5 * max(metrics - 2, 0) - 0.5 * has("owner") - 0.5 * has("objective")),
     }

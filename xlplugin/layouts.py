@@ -135,10 +135,13 @@ def period_values(grid: Grid, plan: PlanTable, label_field: str | None = None):
     not numbers.  Returns (DataFrame[row, item, period, col, amount], findings)."""
     import pandas as pd
 
-    from xlplugin.parse import read_number
+    from xlplugin.parse import PLACEHOLDERS, read_number
 
     label = plan.fields.get(label_field or "") or next(
         (plan.fields[f] for f in ("activity", "category", "channel", "placement") if f in plan.fields), None)
+    if label is None:  # "Team | Q1 | Q2 ...": the column left of the periods names the rows
+        left = [c for c in plan.columns if c.col < min(plan.periods)]
+        label = left[-1] if left else None
     records = []
     findings: list[Finding] = []
     for r in plan.data_rows:
@@ -150,6 +153,10 @@ def period_values(grid: Grid, plan: PlanTable, label_field: str | None = None):
                 amount = None
             elif isinstance(v, int | float):
                 amount = float(v)
+            elif isinstance(v, str) and v.strip().casefold() in PLACEHOLDERS:
+                findings.append(_finding(plan, r, c, lab, v, "XP106", "warning",
+                                         f'{lab} holds the placeholder "{v.strip()}" instead of a number',
+                                         "leave the cell blank until the value is known, or type it"))
             elif isinstance(v, str) and v.strip():
                 amount = read_number(v)
                 if amount is None:

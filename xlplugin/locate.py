@@ -102,6 +102,9 @@ class Candidate:
         """Ranking: evidence, a row label, data below, an Excel Table's explicit structure."""
         s = self.evidence + (0.5 if self.label is not None else 0.0)
         s += min(self.rows, ROWS_LOOKAHEAD) / ROWS_LOOKAHEAD + math.log1p(self.rows) * 0.1
+        # Columns nobody recognises widen a candidate for nothing (two tables side by side
+        # read as one): the tighter table wins.
+        s -= 0.2 * sum(1 for c in self.columns if not c.field and c.col not in self.periods)
         return s + (1.0 if self.table is not None else 0.0)
 
     @property
@@ -481,8 +484,23 @@ def _finish(wb: Workbook, h: Candidate, config: Config) -> model.PlanTable:
         sheet=h.sheet, header_row=h.header_row, first_col=h.first_col, last_col=h.last_col,
         columns=columns, data_rows=rows, last_row=last, table=table, list_values=list_vals,
         tool_cols=tool_map, kind=h.kind, periods=dict(h.periods),
+        right_edge=_right_edge(grid, h.top_row, max(last, h.header_row), h.last_col),
     )
     return plan
+
+
+def _right_edge(grid: model.Grid, r1: int, r2: int, last_col: int) -> int:
+    """The last column right of `last_col` with anything in rows r1..r2 (0: none)."""
+    edge = 0
+    j0 = last_col - grid.origin_col + 1
+    for r in range(max(r1, grid.origin_row), min(r2, grid.max_row) + 1):
+        line = grid.cells[r - grid.origin_row]
+        for j in range(len(line) - 1, max(j0, 0) - 1, -1):
+            v = line[j]
+            if v is not None and not (isinstance(v, str) and not v.strip()):
+                edge = max(edge, grid.origin_col + j)
+                break
+    return edge
 
 
 # --- the choice ---------------------------------------------------------------------------

@@ -168,6 +168,9 @@ class PlanTable:
     # Months or dates across the columns (col -> period label as written): read as one row per
     # item and period (xlplugin/layouts.py).  Empty for a table of one row per item.
     periods: dict[int, str] = field(default_factory=dict)
+    # The last column right of the plan holding anything within the plan's rows (another table
+    # side by side, a note): columns the tool adds go after it, never over it.  0: nothing there.
+    right_edge: int = 0
 
     @property
     def fields(self) -> dict[str, Column]:
