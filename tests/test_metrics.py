@@ -13,7 +13,7 @@ import pytest
 from tests.plan_factory import make_plan
 from tests.test_summary import HEADERS, gen_rows, parse_file
 from xlplugin import metrics as M
-from xlplugin.changes import DefinedName, ExtendTable, SetCell, SetColumnWidth
+from xlplugin.changes import DefinedName, ExtendTable, SetColumnWidth
 from xlplugin.model import TOOL_COLUMNS_NAME, col_letter
 from xlplugin.summarize import label_columns, metric_changes, metric_columns
 
@@ -72,7 +72,7 @@ def test_table_plan_gets_calculated_columns_after_stage_columns(tmp_path):
     assert all(c.formula and "[#This Row]" in c.formula and "[@" not in c.formula for c in ext[0].columns)
     lab = label_columns(plan)
     assert lab == {"Stage": plan.last_col + 1, "Stage basis": plan.last_col + 2}
-    cells = [c for c in changes if isinstance(c, SetCell)]
+    cells = list(changes.cells())
     headers = {c.value: c.col for c in cells if c.row == plan.header_row}
     assert headers["Variance"] == plan.last_col + 3
     assert sorted(headers.values()) == list(range(plan.last_col + 3, plan.last_col + 3 + len(names)))
@@ -98,7 +98,7 @@ def test_range_plan_gets_a1_formulas_and_excel_true_cached_values(tmp_path):
     assert plan.header_row == 5 and plan.table is None
     changes = metric_changes(parsed)
     assert not any(isinstance(c, ExtendTable) for c in changes)
-    cells = {(c.row, c.col): c for c in changes if isinstance(c, SetCell)}
+    cells = {(c.row, c.col): c for c in changes.cells()}
     col = {c.value: c.col for c in cells.values() if c.row == 5}
     b, a = plan.fields["budget"].letter, plan.fields["actual"].letter
     r = 6

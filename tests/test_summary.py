@@ -158,7 +158,7 @@ def _xlsxwriter_apply(dest: Path, changes: ChangeList, headers: list[str], rows:
     ws = wb.add_worksheet("Plan")
     r0, c0 = xl_cell_to_rowcol(top_left)
     ext = [c for ch in changes for c in (ch.columns if isinstance(ch, ExtendTable) else ())]
-    cells = [c for c in changes if isinstance(c, SetCell)]
+    cells = list(ChangeList(list(changes)).cells())
     if as_table:
         cols = [{"header": h} for h in headers] + [
             {"header": c.name, **({"formula": "=" + c.formula} if c.formula else {})} for c in ext]
@@ -216,10 +216,9 @@ def same(a: object, b: object, scale: float = 1.0) -> bool:
 
 def formula_cells(changes: ChangeList) -> list[SetCell]:
     out = []
+    out.extend(c for c in ChangeList(list(changes)).cells() if c.formula)
     for ch in changes:
-        if isinstance(ch, SetCell) and ch.formula:
-            out.append(ch)
-        elif isinstance(ch, ReplaceSheet):
+        if isinstance(ch, ReplaceSheet):
             out.extend(c for c in ch.cells if c.formula)
     return out
 

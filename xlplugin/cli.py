@@ -37,6 +37,9 @@ SchemaOpt = Annotated[Path | None, typer.Option("--schema", help="A pandera YAML
 TaxonomyOpt = Annotated[Path | None, typer.Option("--taxonomy", help="A stage taxonomy file to use instead of the shipped one.")]
 LearnOpt = Annotated[list[Path] | None, typer.Option("--learn-from", help="Past plans whose Stage column people set (repeatable).")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Files processed in parallel (default: all cores).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="ADDRESS",
+    help="Run on a Dask distributed cluster (tcp://HOST:PORT); the files must be on storage its workers share.")]
 
 
 def _console(stderr: bool = False):
@@ -76,37 +79,28 @@ def _options(**kw):
     return Options(learn_from=tuple(learn), **kw)
 
 
-def _run_files(paths: list[Path], opts, jobs: int, progress: bool):
-    """Process files (in parallel when there are several) with a progress bar."""
-    from xlplugin.pipeline import process_file
+def _run_files(paths: list[Path], opts, jobs: int, progress: bool, scheduler: str | None = None):
+    """Process files here, in a local process pool, or on a Dask cluster, with a progress bar."""
+    from xlplugin.batch import run_batch
+    from xlplugin.errors import XlpluginError
 
     model = None
-    if opts.learn_from:
-        from xlplugin.errors import XlpluginError
-        from xlplugin.learn import learn_from
-        try:
+    try:
+        if opts.learn_from:
+            from xlplugin.learn import learn_from
             model = learn_from(list(opts.learn_from))
-        except XlpluginError as e:
-            _fail(str(e))
-    if opts.out_dir is not None:
-        opts.out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
-    if jobs == 1 or len(paths) == 1:
-        results = []
+        if scheduler is None or not jobs:
+            from xlplugin.config import load_config
+            run_cfg = load_config(opts.config_path)
+            scheduler = scheduler if scheduler is not None else run_cfg.scheduler
+            jobs = jobs or run_cfg.jobs
+        if opts.out_dir is not None:
+            opts.out_dir.mkdir(parents=True, exist_ok=True)
         with _progress(progress, len(paths)) as (bar, task):
-            for p in paths:
-                results.append(process_file(p, opts, model=model))
-                bar.advance(task)
-        return results
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    results_by_path = {}
-    with _progress(progress, len(paths)) as (bar, task), ProcessPoolExecutor(jobs) as pool:
-        futures = {pool.submit(process_file, p, opts, model): p for p in paths}
-        for fut in as_completed(futures):
-            results_by_path[futures[fut]] = fut.result()
-            bar.advance(task)
-    return [results_by_path[p] for p in paths]
+            return run_batch(paths, opts, jobs=jobs, scheduler=scheduler or None, model=model,
+                             on_done=lambda _r: bar.advance(task))
+    except XlpluginError as e:
+        _fail(str(e))
 
 
 class _NoBar:
@@ -172,14 +166,14 @@ def _print_dry_run(results) -> None:
 
 
 def _write_command(paths, steps, out_dir, in_place, dry_run, sheet, config, schema=None, taxonomy=None,
-                   learn_from=None, jobs=0, title="xlplugin"):
+                   learn_from=None, jobs=0, title="xlplugin", scheduler=None):
     files = expand_paths(paths)
     if not files:
         _fail("no workbooks (.xlsx, .xlsm) found in " + ", ".join(paths))
     opts = _options(steps=frozenset(steps), out_dir=out_dir, in_place=in_place, dry_run=dry_run,
                     sheet=sheet, config_path=config, schema_path=schema, taxonomy_path=taxonomy,
                     learn_from=learn_from)
-    results = _run_files(files, opts, jobs, progress=True)
+    results = _run_files(files, opts, jobs, progress=True, scheduler=scheduler)
     if dry_run:
         _print_dry_run(results)
     _report_errors(results)
@@ -205,10 +199,10 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 @app.command()
 def run(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
         sheet: Sheet = None, config: ConfigOpt = None, schema: SchemaOpt = None,
-        taxonomy: TaxonomyOpt = None, learn_from: LearnOpt = None, jobs: JobsOpt = 0) -> None:
+        taxonomy: TaxonomyOpt = None, learn_from: LearnOpt = None, jobs: JobsOpt = 0, scheduler: SchedulerOpt = None) -> None:
     """Validate, label and summarise workbooks (files, folders, globs); write the results."""
     _write_command(paths, ("check", "label", "summarize"), out, in_place, dry_run, sheet, config,
-                   schema, taxonomy, learn_from, jobs, title="xlplugin run")
+                   schema, taxonomy, learn_from, jobs, title="xlplugin run", scheduler=scheduler)
 
 
 @app.command()
@@ -217,7 +211,7 @@ def check(paths: Paths,
           output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
           warnings_as_errors: Annotated[bool, typer.Option("--warnings-as-errors", help="Exit 1 on warnings too.")] = False,
           sheet: Sheet = None, config: ConfigOpt = None, schema: SchemaOpt = None,
-          taxonomy: TaxonomyOpt = None, jobs: JobsOpt = 0,
+          taxonomy: TaxonomyOpt = None, jobs: JobsOpt = 0, scheduler: SchedulerOpt = None,
           explain: Annotated[bool, typer.Option("--explain", help="Show which table was taken and why: sheet, header row, each column's field and synonym, the kind, the runner-up (with --format json: as JSON).")] = False) -> None:
     """Validate workbooks without changing them; print a report (exit 1 on errors)."""
     if fmt not in ("text", "json", "junit", "github"):
@@ -229,7 +223,8 @@ def check(paths: Paths,
         _explain(files, fmt, sheet, config)
     opts = _options(steps=frozenset({"check"}), write=False, sheet=sheet, config_path=config,
                     schema_path=schema, taxonomy_path=taxonomy, warnings_as_errors=warnings_as_errors)
-    results = _run_files(files, opts, jobs, progress=fmt == "text" and output is None)
+    results = _run_files(files, opts, jobs, progress=fmt == "text" and output is None,
+                         scheduler=scheduler)
     findings = [f for r in results for f in r.findings]
     _report_errors(results)
     from xlplugin import report
@@ -274,7 +269,7 @@ def _explain(files: list[Path], fmt: str, sheet: str | None, config: Path | None
 def label(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
           fmt: Annotated[str, typer.Option("--format", "-f", help="'json' prints the labels instead of writing.")] = "xlsx",
           sheet: Sheet = None, config: ConfigOpt = None, taxonomy: TaxonomyOpt = None,
-          learn_from: LearnOpt = None, jobs: JobsOpt = 0) -> None:
+          learn_from: LearnOpt = None, jobs: JobsOpt = 0, scheduler: SchedulerOpt = None) -> None:
     """Label every plan row Upstream, Downstream or Review, with a reason; write Stage columns."""
     if fmt not in ("xlsx", "json"):
         _fail(f"unknown --format {fmt!r}: use json (or leave it out to write the workbook)")
@@ -282,7 +277,7 @@ def label(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: 
         files = expand_paths(paths)
         opts = _options(steps=frozenset({"label"}), write=False, sheet=sheet, config_path=config,
                         taxonomy_path=taxonomy, learn_from=learn_from)
-        results = _run_files(files, opts, jobs, progress=False)
+        results = _run_files(files, opts, jobs, progress=False, scheduler=scheduler)
         _report_errors(results)
         payload = [{"file": str(r.path), "sheet": r.sheet, "row": lab.row, "stage": lab.stage,
                     "confidence": round(lab.confidence, 3), "reason": lab.reason, "source": lab.source}
@@ -290,23 +285,24 @@ def label(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: 
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         raise typer.Exit(max((2 if r.error else 0) for r in results))
     _write_command(paths, ("label",), out, in_place, dry_run, sheet, config, None, taxonomy,
-                   learn_from, jobs, title="xlplugin label")
+                   learn_from, jobs, title="xlplugin label", scheduler=scheduler)
 
 
 @app.command()
 def summarize(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
               sheet: Sheet = None, config: ConfigOpt = None, taxonomy: TaxonomyOpt = None,
-              jobs: JobsOpt = 0) -> None:
+              jobs: JobsOpt = 0, scheduler: SchedulerOpt = None) -> None:
     """Add metric columns and a Summary sheet of live formulas and charts."""
     _write_command(paths, ("summarize",), out, in_place, dry_run, sheet, config, None, taxonomy,
-                   None, jobs, title="xlplugin summarize")
+                   None, jobs, title="xlplugin summarize", scheduler=scheduler)
 
 
 @app.command()
 def clear(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
-          jobs: JobsOpt = 0) -> None:
+          jobs: JobsOpt = 0, scheduler: SchedulerOpt = None) -> None:
     """Remove every highlight, note, column and sheet xlplugin added; restore original styles."""
-    _write_command(paths, ("clear",), out, in_place, dry_run, None, None, jobs=jobs, title="xlplugin clear")
+    _write_command(paths, ("clear",), out, in_place, dry_run, None, None, jobs=jobs, title="xlplugin clear",
+                   scheduler=scheduler)
 
 
 @app.command()

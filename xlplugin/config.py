@@ -13,6 +13,10 @@ explicit `--config FILE`.  Every key is optional:
     [allowed]                       # allowed values per field (else from the workbook)
     channel = ["Search", "Social", "Events"]
 
+    [run]                           # batches (xlplugin run/check over many files)
+    jobs = 4                        # local worker processes (default: one per core)
+    scheduler = "tcp://10.0.0.5:8786"   # a Dask distributed cluster instead (shared storage)
+
     [files]
     columns = "my-columns.toml"     # extra header synonyms
     schema = "my-schema.yaml"       # pandera YAML schema replacing/adding to the shipped one
@@ -43,6 +47,8 @@ class Config:
     schema_file: Path | None = None
     taxonomy_file: Path | None = None
     sheet: str | None = None
+    jobs: int = 0
+    scheduler: str | None = None
     source: Path | None = None
 
 
@@ -78,6 +84,7 @@ def load_config(path: str | Path | None = None, near: str | Path | None = None) 
     except tomllib.TOMLDecodeError as e:
         raise XlpluginError(f"invalid TOML ({e})", file=str(path)) from None
     plan = data.get("plan", {})
+    run = data.get("run", {})
     files = data.get("files", {})
     base = path.resolve().parent
 
@@ -97,6 +104,8 @@ def load_config(path: str | Path | None = None, near: str | Path | None = None) 
             schema_file=rel("schema"),
             taxonomy_file=rel("taxonomy"),
             sheet=plan.get("sheet"),
+            jobs=int(run.get("jobs", 0)),
+            scheduler=str(run["scheduler"]) if run.get("scheduler") else None,
             source=path,
         )
     except (TypeError, ValueError) as e:

@@ -180,8 +180,9 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
                 return result
             changes = render(analysis, opts, path.name)
         dest = output_path(path, opts)
-        result.changes = changes.describe()
-        if not opts.dry_run:
+        if opts.dry_run:
+            result.changes = changes.describe()   # only when asked: O(changes) text
+        else:
             apply(path, dest, changes)
             result.output = dest
     except XlpluginError as e:

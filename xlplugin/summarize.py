@@ -30,6 +30,7 @@ from xlplugin.changes import (
     ChartSpec,
     DefinedName,
     ExtendTable,
+    FormulaColumn,
     Hyperlink,
     ReplaceSheet,
     Series,
@@ -212,31 +213,29 @@ def metric_changes(parsed: ParsedPlan) -> ChangeList:
     header_row = first - 1
     rows = range(first, last + 1)
     table_cols: list[TableColumn] = []
-    cells: list[SetCell] = []
+    columns: list[FormulaColumn] = []
     for m, header, col in cols:
-        if plan.table is not None:
+        if plan.table is not None:   # a calculated column: the same formula on every row
             rref = {f: refs.this_row(fields[f].col, 0) for f in m.inputs}
             if M.TOTAL in M.placeholders(m):
                 rref[M.TOTAL] = f"SUM({refs.column(fields['budget'].col)})"
             formula = M.row_formula(m, rref)
             table_cols.append(TableColumn(header, formula))
-        values = M.row_values(m, numbers, total_budget)
-        by_row = dict(zip(parsed.frame.index, values, strict=True))
-        style = Style(number_format=m.number_format)
-        cells.append(SetCell(plan.sheet, header_row, col, value=header, style=BOLD))
-        get, sheet = by_row.get, plan.sheet
-        if plan.table is not None:   # a calculated column: the same formula on every row
-            cells.extend([SetCell(sheet, r, col, get(r, ""), formula, style) for r in rows])
-        else:   # A1 formulas filled down: one template, the row number put in per row
-            rref = {f: col_letter(fields[f].col) + "\x00" for f in m.inputs}
+        else:   # the first row's A1 formula, filled down (relative refs move with the row)
+            rref = {f: cell_ref(first, fields[f].col) for f in m.inputs}
             if M.TOTAL in M.placeholders(m):
                 rref[M.TOTAL] = f"SUM({refs.column(fields['budget'].col).split('!', 1)[1]})"
-            template = M.row_formula(m, rref)
-            cells.extend([SetCell(sheet, r, col, get(r, ""), template.replace("\x00", str(r)), style)
-                          for r in rows])
+            formula = M.row_formula(m, rref)
+        values = M.row_values(m, numbers, total_budget)
+        if list(parsed.frame.index) != list(rows):   # rows parse left out get no cached value
+            by_row = dict(zip(parsed.frame.index, values, strict=True))
+            values = [by_row.get(r, "") for r in rows]
+        columns.append(FormulaColumn(plan.sheet, col, first, formula, tuple(values),
+                                     Style(number_format=m.number_format), header=header, header_style=BOLD,
+                                     header_row=header_row))
     if plan.table is not None:
         changes.add(ExtendTable(plan.table.name, plan.sheet, tuple(table_cols)))
-    changes.add(*cells)
+    changes.add(*columns)
     for m, _header, col in cols:
         changes.add(SetColumnWidth(plan.sheet, col, m.width))
     added = {h: c for _, h, c in cols}
