@@ -563,7 +563,9 @@ def check_plan(parsed: ParsedPlan, config: Config | None = None, labels: list[La
     schema = load_schema(schema_path, parsed.plan.kind)
     schema = _runtime_schema(schema, parsed.plan, config, set(parsed.frame.columns))
     b = _Builder(parsed)
-    findings = _merge(list(parsed.findings), _schema_findings(schema, parsed, b))
+    # A weekday-grid calendar has entries in cells, not columns of fields: nothing for the schema.
+    grid_layout = parsed.plan.layout == "weekday_grid"
+    findings = _merge(list(parsed.findings), [] if grid_layout else _schema_findings(schema, parsed, b))
     findings += _budget_cap(parsed, config, b)
     # The upstream/downstream balance is a plan's and a budget's question, not a log's or a
     # media plan's (all advertising, all downstream by nature).

@@ -58,8 +58,12 @@ def explain(wb, sheet: str | None = None, config: Config | None = None) -> dict[
         "data_rows": len(plan.data_rows), "score": round(c.score, 2),
         "kind": plan.kind, "kind_scores": {k: round(v, 2) for k, v in sorted(scores.items(), key=lambda kv: -kv[1])},
         "columns": [_col(x, vocab) for x in c.columns],
-        "periods": [{"column": model.col_letter(col), "period": lab} for col, lab in sorted(c.periods.items())],
+        "layout": plan.layout,
+        "periods": [{"column": model.col_letter(col), "period": lab} for col, lab in sorted(plan.periods.items())],
     })
+    if plan.layout == "weekday_grid":
+        from xlplugin.layouts import grid_entries
+        out["entries"] = len(grid_entries(wb.grid(plan.sheet), plan)[0])
     other = choice.runner_up()
     out["runner_up"] = None if other is None else {
         "sheet": other.sheet, "header_row": other.header_row, "score": round(other.score, 2),
@@ -86,8 +90,11 @@ def format_text(e: dict[str, Any]) -> str:
     lines.append(f"  header row: {e['header_row']} ({e['range']}{table}; {e['data_rows']} data rows; "
                  f"score {e['score']})")
     evidence = ", ".join(f"{kind_name(k)} {v:g}" for k, v in e["kind_scores"].items())
+    if e.get("layout") == "weekday_grid":
+        evidence = "days of the week across, entries in the cells"
     lines.append(f"  kind:       {kind_name(e['kind'])} (evidence: {evidence})")
-    lines.append("  columns:")
+    if any(x["column"] not in {p["column"] for p in e["periods"]} for x in e["columns"]):
+        lines.append("  columns:")
     period_cols = {p["column"] for p in e["periods"]}
     for x in e["columns"]:
         if x["column"] in period_cols:
@@ -99,7 +106,11 @@ def format_text(e: dict[str, Any]) -> str:
             lines.append(f"    {x['column']:>3}  {head!r} -> {x['field']} (synonym {x['synonym']!r}{how})")
         else:
             lines.append(f"    {x['column']:>3}  {head!r} -> not used")
-    if e["periods"]:
+    if e.get("layout") == "weekday_grid":
+        ps = e["periods"]
+        lines.append(f"  layout:     weekday grid, {ps[0]['period']} .. {ps[-1]['period']} across "
+                     f"({ps[0]['column']}..{ps[-1]['column']}); {e['entries']} entries, one per filled day cell")
+    elif e["periods"]:
         ps = e["periods"]
         lines.append(f"  periods:    {len(ps)} columns {ps[0]['column']}..{ps[-1]['column']} "
                      f"({ps[0]['period']} .. {ps[-1]['period']}), read as one row per item and period")

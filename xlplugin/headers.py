@@ -39,6 +39,8 @@ _RATE_CHARS = set("率比每単")
 _STOP = {"of", "the", "a", "an", "de", "del", "la", "el", "los", "las", "do", "da", "dos", "das",
          "des", "du", "le", "les", "der", "die", "van", "het", "di", "della", "dei", "e",
          "y", "et", "und", "en", "for", "to"}
+_MODIFIERS = {"total", "sum", "net", "gross", "avg", "average", "overall", "grand", "estimated", "est",
+              "planned", "actual"}
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
@@ -222,6 +224,9 @@ class Vocabulary:
         for size in range(min(self.max_len, n), 0, -1):
             for i in range(n - size + 1):
                 hit = self.phrases.get(words[i:i + size])
+                # "Total Impressions" is impressions: a modifier alone loses to the noun.
+                if hit and size == 1 and words[i] in _MODIFIERS and n > 1:
+                    hit = (hit[0], hit[1] + 1_000_000, hit[2], hit[3])
                 if hit and (best is None or (size, -hit[1]) > (best[0], -best[1])):
                     best = (size, hit[1], hit)
             if best is not None:

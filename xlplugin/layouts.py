@@ -130,6 +130,33 @@ def _after(a: CellValue, b: CellValue) -> bool:
     return a != b
 
 
+def weekday_columns(cells: dict[int, CellValue]) -> dict[int, str]:
+    """A header row of weekday names (at least five different days, next to each other):
+    col -> the name as written.  Empty when the row is not one."""
+    found = {c: str(v).strip() for c, v in sorted(cells.items()) if weekday(v) is not None}
+    cols = sorted(found)
+    if len(cols) < 5 or cols[-1] - cols[0] > len(cols) + 1:
+        return {}
+    if len({weekday(cells[c]) for c in cols}) < 5:
+        return {}
+    return found
+
+
+def grid_entries(grid: Grid, plan: PlanTable):
+    """A weekday-grid calendar's entries: one row per text cell under a weekday (day numbers
+    and dates, which mark the weeks, are not entries).  Returns (DataFrame[row, item, period,
+    col, amount], findings): the same shape as period_values, amount always None."""
+    import pandas as pd
+
+    records = []
+    for r in plan.data_rows:
+        for c, day in plan.periods.items():
+            v = grid.value(r, c)
+            if isinstance(v, str) and v.strip() and not v.strip().isdigit():
+                records.append((r, v.strip(), day, c, None))
+    return pd.DataFrame.from_records(records, columns=["row", "item", "period", "col", "amount"]), []
+
+
 def period_values(grid: Grid, plan: PlanTable, label_field: str | None = None):
     """The period cells as one row per item and period, and findings for cells that are
     not numbers.  Returns (DataFrame[row, item, period, col, amount], findings)."""

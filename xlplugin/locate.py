@@ -23,7 +23,7 @@ from xlplugin.config import Config
 from xlplugin.errors import PlanNotFound, UnreadableWorkbook, XlpluginError
 from xlplugin.headers import Synonyms, Vocabulary, load_synonyms, normalize_header, vocabulary
 from xlplugin.kinds import LABEL_FIELDS, classify
-from xlplugin.layouts import period_columns
+from xlplugin.layouts import period_columns, weekday_columns
 from xlplugin.parse import read_number
 from xlplugin.read import WorkbookSource as Workbook
 from xlplugin.read import as_text, parse_range, parse_sqref, split_sheet_ref
@@ -68,6 +68,7 @@ class Candidate:
     loose: frozenset[int] = frozenset()    # columns matched by words inside a longer text
     table: model.TableDef | None = None
     periods: dict[int, str] = field(default_factory=dict)
+    weekdays: dict[int, str] = field(default_factory=dict)   # a weekday grid: col -> day name
     rows: int = 0                          # data rows seen below (up to ROWS_LOOKAHEAD)
     named: bool = False                    # on a sheet named like a plan
     stop_row: int | None = None            # the next table's header row - 1
@@ -80,6 +81,8 @@ class Candidate:
     def evidence(self) -> float:
         """1 per field matched, 0.5 for a generic word; months across count as one field."""
         s = sum(0.5 if c.col in self.generic else 1.0 for c in self.fields.values())
+        if self.weekdays:  # a calendar grid: as good as date, title and channel columns
+            return 3.0 if self.rows >= 2 else 1.0
         return s + (1.5 if self.periods else 0.0)
 
     @property
@@ -95,6 +98,8 @@ class Candidate:
 
     @property
     def kind(self) -> str:
+        if self.weekdays:
+            return "content_calendar"
         return classify(self.fields, len(self.periods))
 
     @property
@@ -104,7 +109,8 @@ class Candidate:
         s += min(self.rows, ROWS_LOOKAHEAD) / ROWS_LOOKAHEAD + math.log1p(self.rows) * 0.1
         # Columns nobody recognises widen a candidate for nothing (two tables side by side
         # read as one): the tighter table wins.
-        s -= 0.2 * sum(1 for c in self.columns if not c.field and c.col not in self.periods)
+        s -= 0.2 * sum(1 for c in self.columns
+                       if not c.field and c.col not in self.periods and c.col not in self.weekdays)
         return s + (1.0 if self.table is not None else 0.0)
 
     @property
@@ -115,6 +121,8 @@ class Candidate:
     def plausible(self, insisted: bool = False) -> bool:
         """Enough evidence of a table of a known kind.  `insisted`: the user or the sheet's
         name says this is the place, so a thinner header will do."""
+        if self.weekdays:
+            return self.rows >= 2
         if self.label is None and not self.periods:
             return False
         # Two whole-text matches at least: a row of data ("Customer marketing", "In progress")
@@ -263,6 +271,11 @@ def _candidates_at(grid: model.Grid, row: int, vocab: Vocabulary, tool: set[int]
     if len(cells) < 2:
         return []
     upper = {c: t for c, v in cells.items() if (t := _text(v)) is not None and len(t) <= 80}
+    days = weekday_columns(cells)
+    if days:  # Mon | Tue | ... | Sun: a calendar grid, one entry per cell
+        c1, c2 = min(days), max(days)
+        columns = [model.Column(header=upper.get(c, ""), col=c, field=None) for c in range(c1, c2 + 1)]
+        return [Candidate(grid.name, row, columns, c1, c2, row, weekdays=days)]
     out = _build(grid.name, row, {c: [t] for c, t in upper.items()}, upper, cells, vocab, tool)
     # Two-row header: a cell merged across columns in this row with sub-headers under it
     # ("Spend" over "Planned" | "Actual"); other columns' texts come from either row.
@@ -428,6 +441,26 @@ def _data_rows(grid: model.Grid, header_row: int, c1: int, c2: int, columns: lis
     return rows, last
 
 
+def _grid_rows(grid: model.Grid, h: Candidate) -> tuple[list[int], int]:
+    """A weekday grid's rows: every row with something under the days (weeks of day numbers
+    and entries, months stacked below with their own weekday rows) up to a run of blanks."""
+    j1, j2 = h.first_col - grid.origin_col, h.last_col - grid.origin_col + 1
+    rows: list[int] = []
+    blank = 0
+    for r in range(h.header_row + 1, grid.max_row + 1):
+        line = grid.cells[r - grid.origin_row]
+        if _is_blank_row(line, max(j1, 0), j2):
+            blank += 1
+            if blank >= BLANK_RUN_END:
+                break
+            continue
+        blank = 0
+        if weekday_columns({grid.origin_col + j: v for j, v in enumerate(line[max(j1, 0):j2], start=max(j1, 0))}):
+            continue  # the weekday row repeated for the next month
+        rows.append(r)
+    return rows, rows[-1] if rows else h.header_row
+
+
 def _tool_boxes(wb: Workbook, sheet: str) -> list[tuple[int, int, int, int]]:
     """Ranges of `sheet` listed in the hidden name recording the columns the tool added."""
     ref = wb.defined_names.get(model.TOOL_COLUMNS_NAME) or wb.defined_names.get(
@@ -473,7 +506,10 @@ def _finish(wb: Workbook, h: Candidate, config: Config) -> model.PlanTable:
     tool = _tool_cols(_tool_boxes(wb, h.sheet), h.header_row)
     columns = h.columns
     stop = table.last_row if table is not None else h.stop_row
-    rows, last = _data_rows(grid, h.header_row, h.first_col, h.last_col, columns, stop)
+    if h.weekdays:
+        rows, last = _grid_rows(grid, h)
+    else:
+        rows, last = _data_rows(grid, h.header_row, h.first_col, h.last_col, columns, stop)
     if table is not None:
         if table.totals_rows:
             rows = [r for r in rows if r <= table.last_row - table.totals_rows]
@@ -483,7 +519,8 @@ def _finish(wb: Workbook, h: Candidate, config: Config) -> model.PlanTable:
     plan = model.PlanTable(
         sheet=h.sheet, header_row=h.header_row, first_col=h.first_col, last_col=h.last_col,
         columns=columns, data_rows=rows, last_row=last, table=table, list_values=list_vals,
-        tool_cols=tool_map, kind=h.kind, periods=dict(h.periods),
+        tool_cols=tool_map, kind=h.kind, periods=dict(h.weekdays or h.periods),
+        layout="weekday_grid" if h.weekdays else "across" if h.periods else "rows",
         right_edge=_right_edge(grid, h.top_row, max(last, h.header_row), h.last_col),
     )
     return plan

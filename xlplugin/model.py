@@ -168,6 +168,9 @@ class PlanTable:
     # Months or dates across the columns (col -> period label as written): read as one row per
     # item and period (xlplugin/layouts.py).  Empty for a table of one row per item.
     periods: dict[int, str] = field(default_factory=dict)
+    # "rows" (one row per item), "across" (periods across the columns) or "weekday_grid" (a
+    # calendar: Mon..Sun across, one entry per cell; `periods` then maps col -> weekday).
+    layout: str = "rows"
     # The last column right of the plan holding anything within the plan's rows (another table
     # side by side, a note): columns the tool adds go after it, never over it.  0: nothing there.
     right_edge: int = 0

@@ -389,6 +389,24 @@ def content_calendar(path: Path) -> None:
     wb.close()
 
 
+def weekday_grid_calendar(path: Path) -> None:
+    """A month as a weekday grid: a row of day numbers, then the posts under each day."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("March")
+    ws.write("A1", "Content calendar – March 2027", f["title"])
+    ws.write_row(2, 0, ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"], f["head"])
+    posts = {1: "IG: spring teaser", 3: "Blog: trends guide", 5: "LinkedIn: case study", 9: "Newsletter #12",
+             12: "TikTok: behind the scenes", 17: "IG: St Patrick's promo", 22: "Webinar invite",
+             26: "IG: giveaway", 30: "Blog: Q1 recap"}
+    r = 3
+    for week in range(5):
+        days = [1 + 7 * week + i for i in range(7)]
+        ws.write_row(r, 0, [d if d <= 31 else None for d in days], f["bold"])
+        ws.write_row(r + 1, 0, [posts.get(d) for d in days])
+        r += 2
+    wb.close()
+
+
 def newsletter_calendar(path: Path) -> None:
     wb, f = _book(path)
     ws = wb.add_worksheet("Newsletter")
@@ -553,6 +571,7 @@ GALLERY: list[Case] = [
     C("content_calendar", content_calendar, "Content Calendar", 3, "content_calendar",
       {"Publish Date": "start", "Platform": "channel", "Post Title": "activity", "Caption": "description",
        "Format": "category", "Status": "status"}, 4, errors={("XP202", "A6")}),
+    C("weekday_grid_calendar", weekday_grid_calendar, "March", 3, "content_calendar", {}, 10, periods=7),
     C("newsletter_calendar", newsletter_calendar, "Newsletter", 1, "content_calendar",
       {"Send Date": "start", "Subject Line": "activity", "Segment": "audience"}, 3),
     C("social_schedule_es", social_schedule_es, "Calendario", 3, "content_calendar",
