@@ -408,8 +408,10 @@ def _missing_column(b: _Builder, field: str) -> Finding:
     headers = [c.header for c in b.plan.columns if c.header and not c.field]
     pool = {h.casefold(): h for h in headers}
     close: list[str] = []
+    # A rename is suggested only for a near-miss spelling ("Budjet"): never "rename
+    # 'Location' to 'Activity'".
     for n in names:
-        close += difflib.get_close_matches(n.casefold(), list(pool), n=1, cutoff=0.6)
+        close += difflib.get_close_matches(n.casefold(), list(pool), n=1, cutoff=0.8)
     best = pool[max(set(close), key=lambda h: max(difflib.SequenceMatcher(None, h, n.casefold()).ratio()
                                                   for n in names))] if close else None
     hint = (f'rename "{best}" to "{names[0]}"; ' if best else "") + "headers recognised for " \

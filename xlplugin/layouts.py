@@ -68,9 +68,14 @@ def period_label(v: CellValue) -> str | None:
     if isinstance(v, dt.datetime | dt.date):
         return v.strftime("%Y-%m-%d") if not isinstance(v, dt.datetime) or v.time() == dt.time(0) \
             else v.isoformat()
+    if isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer() \
+            and 1990 <= v <= 2100:
+        return str(int(v))   # years across: 2026 | 2027 | 2028
     if not isinstance(v, str):
         return None
     s = _fold(v)
+    if re.fullmatch(r"(?:fy\s*'?)?(?:19|20)\d{2}|fy\s*'?\d{2}", s):
+        return v.strip()
     if not s or len(s) > 24:
         return None
     if _QUARTER.match(s) or _QUARTER_2.match(s) or _YEAR_MONTH.match(s) or _NUMBERED.match(s) \
@@ -97,6 +102,8 @@ def _period_type(v: CellValue) -> str:
     if isinstance(v, dt.datetime | dt.date):
         return "date"
     s = _fold(str(v))
+    if isinstance(v, int | float) or re.fullmatch(r"(?:fy\s*'?)?\d{2,4}", s):
+        return "year"
     if _QUARTER.match(s) or _QUARTER_2.match(s):
         return "quarter"
     return "month"
@@ -127,7 +134,17 @@ def _after(a: CellValue, b: CellValue) -> bool:
     """Dates across the columns increase; month and quarter names may repeat by year."""
     if isinstance(a, dt.date) and isinstance(b, dt.date):
         return b > a
+    ya, yb = _year(a), _year(b)
+    if ya is not None or yb is not None:
+        return ya is not None and yb is not None and yb == ya + 1   # 2026 | 2027 | 2028, not amounts
     return a != b
+
+
+def _year(v: CellValue) -> int | None:
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return int(v)
+    m = re.fullmatch(r"(?:fy\s*'?)?(\d{2}|\d{4})", _fold(str(v)))
+    return int(m.group(1)) % 100 + 2000 if m else None
 
 
 def weekday_columns(cells: dict[int, CellValue]) -> dict[int, str]:

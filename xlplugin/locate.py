@@ -505,6 +505,11 @@ def _finish(wb: Workbook, h: Candidate, config: Config) -> model.PlanTable:
     table = h.table
     tool = _tool_cols(_tool_boxes(wb, h.sheet), h.header_row)
     columns = h.columns
+    kind = h.kind
+    if kind == "performance_log" and "budget" in h.fields and "actual" not in h.fields:
+        # A results log reports what was spent: its "Cost" or "Amount" is the spend.
+        columns = [model.Column(c.header, c.col, "actual", c.matched) if c.field == "budget" else c
+                   for c in columns]
     stop = table.last_row if table is not None else h.stop_row
     if h.weekdays:
         rows, last = _grid_rows(grid, h)
@@ -519,7 +524,7 @@ def _finish(wb: Workbook, h: Candidate, config: Config) -> model.PlanTable:
     plan = model.PlanTable(
         sheet=h.sheet, header_row=h.header_row, first_col=h.first_col, last_col=h.last_col,
         columns=columns, data_rows=rows, last_row=last, table=table, list_values=list_vals,
-        tool_cols=tool_map, kind=h.kind, periods=dict(h.weekdays or h.periods),
+        tool_cols=tool_map, kind=kind, periods=dict(h.weekdays or h.periods),
         layout="weekday_grid" if h.weekdays else "across" if h.periods else "rows",
         right_edge=_right_edge(grid, h.top_row, max(last, h.header_row), h.last_col),
     )
