@@ -413,5 +413,11 @@ def parse_plan(grid: Grid, plan: PlanTable, date1904: bool = False) -> ParsedPla
         findings.extend(ctx.findings)
     frame = pd.DataFrame(typed, index=index)
     raw_frame = pd.DataFrame(raw, index=index, dtype=object)
+    periods = None
+    if plan.periods:  # months or dates across the columns: one row per item and period
+        from xlplugin.layouts import grid_entries, period_values
+        read = grid_entries if plan.layout == "weekday_grid" else period_values
+        periods, period_findings = read(grid, plan)
+        findings.extend(period_findings)
     findings.sort(key=lambda f: (f.row or 0, f.col or 0, f.rule))
-    return ParsedPlan(plan=plan, frame=frame, raw=raw_frame, findings=findings)
+    return ParsedPlan(plan=plan, frame=frame, raw=raw_frame, findings=findings, periods=periods)
