@@ -80,7 +80,7 @@ def expand_paths(items: list[str]) -> list[Path]:
         if p.is_dir():
             found += sorted(q for q in p.rglob("*")
                             if q.suffix.lower() in EXTENSIONS and not q.name.startswith("~$"))
-        elif any(ch in item for ch in "*?["):
+        elif any(ch in item for ch in "*?[") and not p.exists():   # "[Q1] plan.xlsx" is a name
             found += sorted(Path(m) for m in glob.glob(item, recursive=True)
                             if Path(m).suffix.lower() in EXTENSIONS and not Path(m).name.startswith("~$"))
         else:
