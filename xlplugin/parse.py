@@ -280,9 +280,10 @@ def _number_column(ctx: _Ctx, rows: list[int], vals: list[CellValue]):
             x = cache[v]
             if x is not None:
                 out[i] = x
-                ctx.add("XP102", "warning", row, v,
-                        f"{ctx.field} is text {_show(v)}, read as {x:,.10g}",
-                        f"type {x:g} in a number-formatted cell so sums and filters see it")
+                # an error until fixed: Excel's live totals (the plan's, the Summary's) leave it out
+                ctx.add("XP102", "error", row, v,
+                        f"{ctx.field} is text {_show(v)}: Excel's totals leave it out (it reads as {x:,.10g})",
+                        f"type {x:g} in a number-formatted cell, or run with --fix")
             else:
                 ctx.add("XP101", "error", row, v, f"{ctx.field} must be a number, found {_show(v)}",
                         _number_hint(v))
@@ -415,5 +416,11 @@ def parse_plan(grid: Grid, plan: PlanTable, date1904: bool = False) -> ParsedPla
         findings.extend(ctx.findings)
     frame = pd.DataFrame(typed, index=index)
     raw_frame = pd.DataFrame(raw, index=index, dtype=object)
+    periods = None
+    if plan.periods:  # months or dates across the columns: one row per item and period
+        from xlplugin.layouts import grid_entries, period_values
+        read = grid_entries if plan.layout == "weekday_grid" else period_values
+        periods, period_findings = read(grid, plan)
+        findings.extend(period_findings)
     findings.sort(key=lambda f: (f.row or 0, f.col or 0, f.rule))
-    return ParsedPlan(plan=plan, frame=frame, raw=raw_frame, findings=findings)
+    return ParsedPlan(plan=plan, frame=frame, raw=raw_frame, findings=findings, periods=periods)
