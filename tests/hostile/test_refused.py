@@ -152,7 +152,7 @@ def test_not_a_workbook_refused(tmp_path):
     files = {}
     for label, data, reason in (("empty", b"", "empty file"),
                                 ("text", b"name,budget\nA,1\n", "not a zip package"),
-                                ("xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "legacy binary")):
+                                ("xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "(.xls)")):
         dest = _one(tmp_path, label)
         dest.write_bytes(data)
         files[dest] = reason
