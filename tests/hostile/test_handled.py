@@ -109,6 +109,15 @@ def test_formula_like_activity_names_land_as_text_in_every_sheet(tmp_path):
     for payload, where in seen.items():
         assert "Plan" in where, payload
         assert "Validation" in where, f"{payload!r} not echoed in the Validation sheet: {where}"
+    # the roll-up workbook over this plan too: every sheet, text stays text
+    r = cli("rollup", str(src), "--out", str(tmp_path / "rollup.xlsx"))
+    assert r.returncode == 0, r.stderr
+    for sheet, cells in _sheets(tmp_path / "rollup.xlsx").items():
+        for ref, t, text, formula in cells:
+            for payload in FORMULA_LIKE:
+                assert not (formula and payload.lstrip("=+@-") in formula), f"rollup {sheet}!{ref}: {formula}"
+                if text and payload in text:
+                    assert t in ("s", "inlineStr"), f"rollup {sheet}!{ref}: {payload!r} stored as {t!r}"
 
 
 TEXTS = [
