@@ -109,8 +109,8 @@ def check_sizes(infos: list[zipfile.ZipInfo], file: str) -> None:
 
 def _check_part_size(name: str, size: int, compressed: int, file: str) -> None:
     if size > MAX_PART_BYTES:
-        raise UnsafePackage(f"part {name} inflates to {size >> 20} MB (limit {MAX_PART_BYTES >> 20} MB)",
-                            file=file)
+        raise UnsafePackage(f"part {name} inflates to {size:,} bytes, over the {MAX_PART_BYTES >> 20} MB "
+                            "limit for one part", file=file)
     if size > RATIO_FLOOR and size > MAX_RATIO * max(compressed, 1):
         raise UnsafePackage(f"part {name} inflates {size // max(compressed, 1)}:1 "
                             f"(limit {MAX_RATIO}:1; a zip bomb?)", file=file)
