@@ -100,6 +100,14 @@ def test_entity_in_a_utf16_part_refused(base, tmp_path):
     _refuse(src, "declares a DTD")
 
 
+def test_deeply_nested_xml_refused(base, tmp_path):
+    """100,000 nested elements: the parser's depth limit (huge_tree off) answers, not the stack."""
+    deep = b"<x>" * 100_000 + b"</x>" * 100_000
+    src = build.rewrite(base, _one(tmp_path, "deep"),
+                        lambda n, d: d.replace(b"</workbook>", deep + b"</workbook>") if n == "xl/workbook.xml" else d)
+    _refuse(src, "malformed XML in xl/workbook.xml")
+
+
 # -- names that escape, collide, or point nowhere -----------------------------------------
 
 NAMES = {
