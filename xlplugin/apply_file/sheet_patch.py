@@ -181,7 +181,8 @@ def _del_attr(tag: bytes, name: bytes) -> bytes:
 
 # --------------------------------------------------------------------------- values
 _XESC = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# \r too: XML reads a raw "\r" back as "\n" (XlsxWriter and Excel write _x000D_)
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 
 
 def xml_text(s: str) -> str:
