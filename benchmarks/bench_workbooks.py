@@ -271,7 +271,9 @@ def measure(path: Path, expected: dict, xlplugin: list[str], explain: bool, tmp:
     if r.sheet is None and f_sheet is not None:
         r.sheet, r.header_row, r.found_from = f_sheet, f_row, "findings"
     if r.sheet is None and r.diff is not None and len(r.diff.edited_sheets) == 1:
-        r.sheet, r.header_row, r.found_from = r.diff.edited_sheets[0], r.diff.first_row, "output"
+        r.sheet, r.found_from = r.diff.edited_sheets[0], "output"
+    if r.header_row is None and r.diff is not None and r.diff.edited_sheets == [r.sheet]:
+        r.header_row = r.diff.first_row   # the first row the run touched: where it wrote its column headers
     return r
 
 
