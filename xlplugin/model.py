@@ -183,6 +183,9 @@ class ParsedPlan:
     frame: pd.DataFrame
     raw: pd.DataFrame
     findings: list[Finding] = field(default_factory=list)
+    # The plan's own number format for amounts ("$#,##0"), read from its Budget/Actual
+    # cells by the file source; None when unknown.  Metric columns and the Summary use it.
+    money_format: str | None = None
 
     @property
     def kind(self) -> str:

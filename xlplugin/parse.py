@@ -277,9 +277,10 @@ def _number_column(ctx: _Ctx, rows: list[int], vals: list[CellValue]):
             x = cache[v]
             if x is not None:
                 out[i] = x
-                ctx.add("XP102", "warning", row, v,
-                        f"{ctx.field} is text {_show(v)}, read as {x:,.10g}",
-                        f"type {x:g} in a number-formatted cell so sums and filters see it")
+                # an error until fixed: Excel's live totals (the plan's, the Summary's) leave it out
+                ctx.add("XP102", "error", row, v,
+                        f"{ctx.field} is text {_show(v)}: Excel's totals leave it out (it reads as {x:,.10g})",
+                        f"type {x:g} in a number-formatted cell, or run with --fix")
             else:
                 ctx.add("XP101", "error", row, v, f"{ctx.field} must be a number, found {_show(v)}",
                         _number_hint(v))

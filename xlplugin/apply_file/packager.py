@@ -20,7 +20,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from xlplugin.errors import UnsupportedWorkbook, XlpluginError
+from xlplugin.errors import OpenInExcel, UnsupportedWorkbook
 from xlplugin.ooxml.package import NS_CT, NS_PKG_REL, PARSER, Package, rels_path
 
 # Fixed timestamp for the members we write, so the same input gives the same output.
@@ -39,8 +39,8 @@ def check_not_open(dest: Path) -> None:
     characters for long names, so both are looked for."""
     for lock in {lock_file(dest), dest.with_name("~$" + dest.name[2:])}:
         if len(lock.name) > 2 + len(dest.suffix) and lock.exists():
-            raise XlpluginError(f"the workbook is open in Excel (lock file {lock.name} found); "
-                                "close it and retry", file=str(dest))
+            raise OpenInExcel(f"the workbook is open in Excel (lock file {lock.name} found)",
+                              file=str(dest))
 
 
 def serialize(root: etree._Element) -> bytes:

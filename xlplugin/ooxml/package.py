@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from xlplugin.errors import UnreadableWorkbook
+from xlplugin.errors import DamagedWorkbook, NotAWorkbook, UnreadableWorkbook
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -146,18 +146,18 @@ def open_package(path: str | Path) -> Package:
             "encrypted or legacy binary workbook (password-protected, or .xls saved as .xlsx); "
             "remove the password or save as .xlsx in Excel", file=name)
     if not head.startswith(b"PK"):
-        raise UnreadableWorkbook("not an Excel workbook (.xlsx/.xlsm): not a zip package"
-                                 if head else "empty file", file=name)
+        raise NotAWorkbook("not an Excel workbook (.xlsx/.xlsm): not a zip package"
+                           if head else "empty file", file=name)
     try:
         zf = zipfile.ZipFile(path)
         bad = zf.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
-        raise UnreadableWorkbook(f"damaged zip package ({e})", file=name) from None
+        raise DamagedWorkbook(f"damaged zip package ({e})", file=name) from None
     except Exception as e:  # zlib.error and friends from a corrupt member
-        raise UnreadableWorkbook(f"damaged zip package ({e})", file=name) from None
+        raise DamagedWorkbook(f"damaged zip package ({e})", file=name) from None
     if bad is not None:
         zf.close()
-        raise UnreadableWorkbook(f"damaged zip package (bad CRC in {bad})", file=name)
+        raise DamagedWorkbook(f"damaged zip package (bad CRC in {bad})", file=name)
     pkg = Package(path=path, zf=zf)
     try:
         _read_sheet_map(pkg)
