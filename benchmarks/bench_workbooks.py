@@ -38,6 +38,7 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "tests" / "data" / "realworld" / "MANIFEST.csv"
 KINDS = ("activity_plan", "budget", "performance_log", "content_calendar", "media_plan", "none")
+INTERNAL = "please report it"   # pipeline.py's advice on an unexpected exception it caught
 TIMEOUT = 600  # seconds per command: a 28k-row export must not hang the table
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -166,7 +167,9 @@ class Call:
 
     @property
     def traceback(self) -> bool:
-        return "Traceback (most recent call last)" in self.out + self.err
+        """A Python traceback, or the CLI's own report of an exception it did not expect."""
+        text = self.out + self.err
+        return "Traceback (most recent call last)" in text or INTERNAL in text
 
     @property
     def error_line(self) -> str:
@@ -287,9 +290,12 @@ def _cell(s: object, width: int = 0) -> str:
 
 def result_text(r: Result) -> str:
     if r.crashed:
-        calls = [c for c in (r.run, r.check, r.explain) if c is not None and (c.traceback or c.rc not in (0, 1, 2))]
-        tail = [ln for ln in (calls[0].err or calls[0].out).splitlines() if ln.strip()]
-        return f"exit {calls[0].rc}: {tail[-1] if tail else ''}"
+        names = ("run", "check", "check --explain")
+        bad = [(n, c) for n, c in zip(names, (r.run, r.check, r.explain), strict=True)
+               if c is not None and (c.traceback or c.rc not in (0, 1, 2))]
+        name, c = bad[0]
+        tail = [ln for ln in (c.err or c.out).splitlines() if ln.strip() and not ln.startswith(("│", "┃", "┏", "┡", "└"))]
+        return f"{name} exit {c.rc}: {tail[-1] if tail else ''}".replace(str(r.path.parent) + "/", "")
     if r.run.rc == 2 or r.check.rc == 2:
         return (r.run.error_line or r.check.error_line).replace(str(r.path.parent) + "/", "")
     return f"{r.errors} errors, {r.warnings} warnings"
