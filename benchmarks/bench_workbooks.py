@@ -242,7 +242,8 @@ def _from_findings(text: str) -> tuple[list[dict], str | None, int | None]:
         return [], None, None
     findings = data if isinstance(data, list) else data.get("findings", []) if isinstance(data, dict) else []
     findings = [f for f in findings if isinstance(f, dict)]
-    sheets = [f.get("sheet") for f in findings if f.get("sheet")]
+    # A file-level error (no plan, unreadable) comes as a finding on the pseudo-sheet "(workbook)".
+    sheets = [f.get("sheet") for f in findings if f.get("sheet") and not str(f.get("sheet")).startswith("(")]
     rows = [int(m.group(1)) for f in findings for m in [_HEADER_ROW.search(str(f.get("message", "")))] if m]
     return findings, (sheets[0] if sheets else None), (rows[0] if rows else None)
 
@@ -255,7 +256,7 @@ def measure(path: Path, expected: dict, xlplugin: list[str], explain: bool, tmp:
     run = call(xlplugin + ["run", str(path), "--out", str(outdir)])
     outputs = [p for p in outdir.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm")]
     r = Result(path, expected, check, exp_call, run, output=bool(outputs))
-    findings, f_sheet, f_row = _from_findings(check.out)
+    findings, f_sheet, f_row = _from_findings(check.out) if check.rc in (0, 1) else ([], None, None)
     if check.rc in (0, 1):
         r.errors = sum(f.get("severity") == "error" for f in findings)
         r.warnings = sum(f.get("severity") == "warning" for f in findings)
