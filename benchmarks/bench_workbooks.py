@@ -335,6 +335,9 @@ def totals(results: list[Result]) -> str:
         f"crashed {sum(r.outcome == 'crashed' for r in nones)}.",
         f"Kind reported for {len(kinds)} of {len(plans)}; right for {right_kind}." if kinds else
         "Kind: not reported by this command.",
+        "Handled by kind: " + ", ".join(
+            f"{k} {sum(r.outcome == 'handled' for r in plans if r.expected.get('kind') == k)}"
+            f"/{sum(r.expected.get('kind') == k for r in plans)}" for k in KINDS[:-1]) + ".",
         f"Outputs with a user's part changed outside the edited sheet: {len(leaks)}"
         + (f" ({', '.join(leaks)})" if leaks else "") + ".",
         f"Seconds (run, summed): {sum(r.run.seconds for r in results):.1f}; slowest "
