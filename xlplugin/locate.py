@@ -38,10 +38,6 @@ ROWS_LOOKAHEAD = 60        # data rows counted when ranking candidates
 # Fields whose allowed values a list validation (dropdown) in the workbook declares.
 LIST_FIELDS = ("channel", "status", "stage", "category", "owner", "quarter", "objective", "kpi")
 
-_TOTAL = re.compile(
-    r"^(grand ?total|sub-? ?total|totals?|sum|overall|total general|gesamt\w*|summe|tong cong|tổng cộng|"
-    r"tổng|totale|totaal|合計|合计|总计|總計|小計|小计)\b|\b(total|totals|subtotal|gesamt|totale|totaal)$",
-    re.I)
 _PLAN_NAME = re.compile(r"plan(?!t|e[tn])|budget|calendar|calendrier|calendario|kalender|presupuesto|"
                         r"orçamento|orcamento|bilancio|begroting|haushalt|media ?plan|campaign|campaña|"
                         r"campanha|kampagne|kế hoạch|ke hoach|ngân sách|ngan sach|lịch|計画|计划|预算|予算|"
@@ -385,26 +381,47 @@ def _table_candidate(wb: Workbook, t: model.TableDef, vocab: Vocabulary) -> Cand
 # --- the plan area -----------------------------------------------------------------------
 
 def _is_blank_row(line: list[model.CellValue], j1: int, j2: int) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in line[j1:j2])
+    seg = line[j1:j2]
+    if seg.count(None) == len(seg):   # the usual blank row, counted in C
+        return True
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in seg)
 
 
-def _is_number(v: model.CellValue) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+def _is_total_label(v: model.CellValue) -> bool:
+    """'Total', 'Grand total', 'OVERALL', 'Paid media total', 'Gesamt', '合計'."""
+    return type(v) is str and bool(_total_labels([v]))
 
 
-def _row_kind(line: list[model.CellValue], j1: int, j2: int, text_js: list[int]) -> str:
-    """'data', 'total' (a totals row, or an OVERALL/Total heading) or 'section' (a heading
-    such as "Paid media" alone on its row inside the table)."""
-    for j in text_js:
-        v = line[j] if 0 <= j < len(line) else None
-        if isinstance(v, str) and _TOTAL.search(v.strip()):
-            return "total"
-    filled = [(j, v) for j, v in enumerate(line[j1:j2], start=j1)
-              if not (v is None or (isinstance(v, str) and not v.strip()))]
-    if len(filled) == 1 and j2 - j1 >= 3:
-        j, v = filled[0]
-        if isinstance(v, str) and j - j1 <= 1:
-            return "section"
+_TOTAL_START = re.compile(
+    r"^[ \t]*(?:grand ?total|sub-? ?total|totals?|sum|overall|total general|gesamt\w*|summe|tong cong|"
+    r"tổng cộng|tổng|totale|totaal|合計|合计|总计|總計|小計|小计)\b", re.I | re.M)
+_TOTAL_END = re.compile(r"\b(?:total|totals|subtotal|gesamt|totale|totaal)[ \t]*$", re.I | re.M)
+
+
+def _total_labels(values) -> set[str]:
+    """The texts among `values` that label a totals row ('Total', 'Grand total', 'OVERALL',
+    'Paid media total', 'Gesamt', '合計'), found in two regex passes over them all: a plan of
+    100k rows has 100k distinct activity names."""
+    distinct = {v for v in values if type(v) is str and "\n" not in v and len(v) <= 60}
+    if not distinct:
+        return set()
+    text = "\n".join(distinct)
+    out = set()
+    for m in (*_TOTAL_START.finditer(text), *_TOTAL_END.finditer(text)):
+        a = text.rfind("\n", 0, m.start()) + 1
+        b = text.find("\n", m.end())
+        out.add(text[a:b if b >= 0 else len(text)])
+    return out
+
+
+def _row_kind(seg: list[model.CellValue], filled: int, j1: int) -> str:
+    """'data' or 'section' (a heading such as "Paid media" alone in the first columns of its
+    row inside the table); totals rows are recognised by their label before this."""
+    if filled > 1 or len(seg) < 3:
+        return "data"
+    cells = [(j, v) for j, v in enumerate(seg) if not (v is None or (isinstance(v, str) and not v.strip()))]
+    if len(cells) == 1 and isinstance(cells[0][1], str) and cells[0][0] <= 1:
+        return "section"
     return "data"
 
 
@@ -418,22 +435,27 @@ def _data_rows(grid: model.Grid, header_row: int, c1: int, c2: int, columns: lis
     # Where a "Total" label would be typed: the id/activity columns, else the first columns.
     label_cols = [c.col for c in columns if c.field in ("activity", "id", "category")]
     label_cols += [c.col for c in columns[:2]]
-    text_js = sorted({c - grid.origin_col for c in label_cols})
+    text_js = sorted({c - grid.origin_col for c in label_cols if c >= grid.origin_col})
+    end = grid.max_row if stop_row is None else min(stop_row, grid.max_row)
+    lines = grid.cells[header_row + 1 - grid.origin_row:end + 1 - grid.origin_row]
+    totals = _total_labels(line[j] for line in lines for j in text_js if j < len(line))
     rows: list[int] = []
     last = header_row
     blank_run = 0
-    end = grid.max_row if stop_row is None else min(stop_row, grid.max_row)
-    for r in range(header_row + 1, end + 1):
-        line = grid.cells[r - grid.origin_row]
-        if _is_blank_row(line, j1c, j2):
+    for r, line in enumerate(lines, start=header_row + 1):
+        seg = line[j1c:j2]
+        filled = len(seg) - seg.count(None)
+        if filled == 0 or (filled <= 2 and _is_blank_row(line, j1c, j2)):
             blank_run += 1
             if stop_row is None and blank_run >= BLANK_RUN_END:
                 break
             continue
         blank_run = 0
-        if line[j1c:j2] == header:
+        if seg == header:
             continue  # the header repeated (a printed layout)
-        if _row_kind(line, j1c, j2, text_js) == "data":
+        if totals and any(j < len(line) and line[j] in totals for j in text_js):
+            continue  # a totals row (or an OVERALL heading)
+        if _row_kind(seg, filled, j1c) == "data":
             rows.append(r)
             # The plan area ends at its last data row: a totals row below it is not part of
             # the ranges the summary sums (it would count every amount twice).
