@@ -310,6 +310,8 @@ def _sheet_candidates(wb: Workbook, sheet: str, vocab: Vocabulary) -> list[Candi
     in_table = {(t.first_row + max(t.header_rows, 1) - 1, t.first_col) for t in tables}
     out = [c for c in out if (c.header_row, c.first_col) not in in_table]
     out += [_table_candidate(wb, t, vocab) for t in tables]
+    for c in out:
+        _unheaded_labels(grid, c)
     named = _named_like_plan(sheet)
     for c in out:
         c.named = named
@@ -317,6 +319,22 @@ def _sheet_candidates(wb: Workbook, sheet: str, vocab: Vocabulary) -> list[Candi
             c.stop_row = _stop_row(grid, c, out)
         c.rows = _count_rows(grid, c)
     return out
+
+
+def _unheaded_labels(grid: model.Grid, c: Candidate) -> None:
+    """Names in a column with no header left of the headers (a pivot table's row labels, a
+    list of campaigns whose first header cell was left empty): that column names the rows."""
+    if c.table is not None or c.weekdays or c.label is not None or c.first_col <= grid.origin_col:
+        return
+    col = c.first_col - 1
+    if _text(grid.value(c.header_row, col)) is not None:
+        return
+    below = [grid.value(r, col) for r in range(c.header_row + 1, c.header_row + 4)]
+    if sum(isinstance(v, str) and bool(v.strip()) for v in below) >= 2:
+        c.columns.insert(0, model.Column(header="", col=col, field="activity",
+                                         matched="(row labels, no header)"))
+        c.first_col = col
+        c.generic = c.generic | {col}
 
 
 def _stop_row(grid: model.Grid, c: Candidate, others: list[Candidate]) -> int | None:
