@@ -22,7 +22,7 @@ from xlplugin import model
 from xlplugin.config import Config
 from xlplugin.errors import PlanNotFound, UnreadableWorkbook, XlpluginError
 from xlplugin.headers import Synonyms, Vocabulary, load_synonyms, normalize_header, vocabulary
-from xlplugin.kinds import LABEL_FIELDS, classify
+from xlplugin.kinds import LABEL_FIELDS, classify, kind_name
 from xlplugin.layouts import period_columns, weekday_columns
 from xlplugin.parse import read_number
 from xlplugin.read import WorkbookSource as Workbook
@@ -42,6 +42,15 @@ _PLAN_NAME = re.compile(r"plan(?!t|e[tn])|budget|calendar|calendrier|calendario|
                         r"orçamento|orcamento|bilancio|begroting|haushalt|media ?plan|campaign|campaña|"
                         r"campanha|kampagne|kế hoạch|ke hoach|ngân sách|ngan sach|lịch|計画|计划|预算|予算|"
                         r"カレンダー|日历|日曆", re.I)
+
+
+# The columns each kind is recognised by, as a "no plan" message names them.
+_TELLTALE = {"activity_plan": ("start", "end", "budget"), "budget": ("budget", "actual", "category"),
+             "performance_log": ("actual", "impressions", "clicks", "conversions"),
+             "content_calendar": ("start", "channel", "status"), "media_plan": ("channel", "placement", "budget")}
+_SHOWN = {"start": "Start Date", "end": "End Date", "budget": "Budget", "actual": "Spend",
+          "category": "Category", "impressions": "Impressions", "clicks": "Clicks",
+          "conversions": "Conversions", "channel": "Channel", "status": "Status", "placement": "Placement"}
 
 
 def _named_like_plan(name: str) -> bool:
@@ -140,11 +149,17 @@ class Candidate:
         return f"{where} matched {len(f)} of the needed columns ({names})"
 
     def lacks(self) -> str:
-        """What a candidate that is not plausible lacks, in words."""
+        """Why a candidate that is not plausible falls short, as a clause."""
         if self.label is None and not self.periods:
-            return "a column naming each row (Activity, Campaign, Item, Category, ...)"
-        return ("more known columns (e.g. Start Date, End Date, Budget, Owner, Channel, Spend, "
-                "Impressions); a sheet of other data is not a plan")
+            return "no column names each row (an Activity, Campaign, Item or Category column)"
+        kind = self.kind
+        missing = [_SHOWN[f] for f in _TELLTALE[kind] if f not in self.fields]
+        generic = [c.header for c in self.columns if c.col in self.generic and c.field]
+        half = f" ({', '.join(repr(h) for h in generic)} count half: words other lists use too)" \
+            if generic else ""
+        name = kind_name(kind)
+        return (f"too little for {'an' if name[0] in 'aeiou' else 'a'} {name}{half}: no "
+                + " or ".join(missing[:3] or ["second known column"]))
 
 
 def _text(v: model.CellValue) -> str | None:
@@ -658,13 +673,13 @@ def locate_plan(wb: Workbook, sheet: str | None = None, config: Config | None = 
     named = sheet or config.sheet
     best = choice.ranked[0] if choice.ranked else None
     if named is not None:
-        closest = f"closest: {best.describe()}; it lacks {best.lacks()}" if best is not None \
+        closest = f"closest: {best.describe()}; {best.lacks()}" if best is not None \
             else "no known column headers"
         raise PlanNotFound(f"sheet {named!r} has no table xlplugin understands in its first "
                            f"{HEADER_SCAN_ROWS} rows; {closest}", file=wb.file)
     if choice.skipped and best is None:
         raise choice.skipped[0]
-    closest = f"closest: {best.describe()}; it lacks {best.lacks()}" if best is not None else \
+    closest = f"closest: {best.describe()}; {best.lacks()}" if best is not None else \
         "no sheet has any known column header"
     raise PlanNotFound("no sheet has a plan header (a row of known column headers naming an activity, "
                        f"budget line, campaign, post or placement in the first {HEADER_SCAN_ROWS} rows); "
