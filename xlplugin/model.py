@@ -196,6 +196,9 @@ class ParsedPlan:
     frame: pd.DataFrame
     raw: pd.DataFrame
     findings: list[Finding] = field(default_factory=list)
+    # The plan's own number format for amounts ("$#,##0"), read from its Budget/Actual
+    # cells by the file source; None when unknown.  Metric columns and the Summary use it.
+    money_format: str | None = None
     # Months or dates across the columns, one row per item and period: row, item, period, col,
     # amount (None when the plan has no period columns; see xlplugin/layouts.py).
     periods: pd.DataFrame | None = None
