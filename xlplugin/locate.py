@@ -615,7 +615,7 @@ class Choice:
         """The best candidate that is not the chosen table (and not a piece of it)."""
         c = self.chosen
         for o in self.ranked:
-            if c is None or not (o.sheet == c.sheet and o.header_row == c.header_row
+            if c is None or not (o.sheet == c.sheet and c.top_row <= o.header_row <= c.header_row
                                  and o.first_col <= c.last_col and o.last_col >= c.first_col):
                 return o
         return None
