@@ -35,6 +35,7 @@ HEADER_SCAN_ROWS = 300     # header rows are looked for in the first rows of the
 BLANK_RUN_END = 5          # this many blank rows in a row end a plan that is not a Table
 MIN_SCORE = 2.5            # field evidence a table needs on a sheet nobody named
 ROWS_LOOKAHEAD = 60        # data rows counted when ranking candidates
+TOOL_ROOM = 16             # free columns the tool's own columns need beside the plan
 # Fields whose allowed values a list validation (dropdown) in the workbook declares.
 LIST_FIELDS = ("channel", "status", "stage", "category", "owner", "quarter", "objective", "kpi")
 
@@ -587,17 +588,23 @@ def _finish(wb: Workbook, h: Candidate, config: Config) -> model.PlanTable:
 
 
 def _right_edge(grid: model.Grid, r1: int, r2: int, last_col: int) -> int:
-    """The last column right of `last_col` with anything in rows r1..r2 (0: none)."""
-    edge = 0
+    """Where the columns the tool adds may start without covering anything: the last column
+    before the first run of TOOL_ROOM free columns right of the plan (rows r1..r2); 0 when
+    that run starts right after the plan (the usual case)."""
     j0 = last_col - grid.origin_col + 1
+    used: set[int] = set()
     for r in range(max(r1, grid.origin_row), min(r2, grid.max_row) + 1):
-        line = grid.cells[r - grid.origin_row]
-        for j in range(len(line) - 1, max(j0, 0) - 1, -1):
-            v = line[j]
-            if v is not None and not (isinstance(v, str) and not v.strip()):
-                edge = max(edge, grid.origin_col + j)
-                break
-    return edge
+        seg = grid.cells[r - grid.origin_row][max(j0, 0):]
+        if not seg or seg.count(None) == len(seg):   # nothing beside the plan (counted in C)
+            continue
+        used.update(grid.origin_col + max(j0, 0) + j for j, v in enumerate(seg)
+                    if v is not None and not (isinstance(v, str) and not v.strip()))
+    start = last_col + 1
+    for col in sorted(used):
+        if col - start >= TOOL_ROOM:
+            break
+        start = max(start, col + 1)
+    return 0 if start == last_col + 1 else start - 1
 
 
 # --- the choice ---------------------------------------------------------------------------
