@@ -216,3 +216,11 @@ def test_new_empty_gives_a_plan_without_example_rows(tmp_path):
     full = cli("new", str(tmp_path / "full.xlsx"))
     assert full.returncode == 0
     assert openpyxl.load_workbook(tmp_path / "full.xlsx")["Plan"]["B2"].value
+
+
+def test_a_blank_owner_is_reported(tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[1][4] = None                                  # the template calls Owner required
+    r = cli("check", str(make_plan(tmp_path / "plan.xlsx", rows)), "--format", "json")
+    assert r.returncode == 1
+    assert [(d["rule"], d["cell"]) for d in json.loads(r.stdout)] == [("XP202", "E3")]
