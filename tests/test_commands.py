@@ -198,6 +198,7 @@ def test_label_json_names_each_row_by_id_and_activity(tmp_path):
     assert r.returncode == 0, r.stderr
     first = json.loads(r.stdout)[0]
     assert (first["row"], first["id"], first["activity"]) == (2, "A-001", "Customer needs survey")
+    assert first["kind"] == "activity_plan"
 
 
 def test_help_is_plain():

@@ -233,7 +233,8 @@ def check(paths: Paths,
         report.print_findings([f for r in results for f in r.findings], _console(), files=len(results))
         for r in results:
             if not r.error and not r.findings:
-                _console().print(f"{r.path}: {r.rows} rows, no problems found", markup=False)
+                kind = r.kind.replace("_", " ")
+                _console().print(f"{r.path}: {r.rows} rows ({kind}), no problems found", markup=False)
     else:   # a report is always whole and well-formed, failed files included
         findings = [f for r in results for f in (
             [report.file_finding(str(r.path), r.outcome, r.error, r.advice)] if r.error else r.findings)]
@@ -260,7 +261,7 @@ def label(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: 
                         taxonomy_path=taxonomy, learn_from=learn_from)
         results = _run_files(files, opts, jobs, progress=False, scheduler=scheduler)
         _report_errors(results)
-        payload = [{"file": str(r.path), "sheet": r.sheet, "row": lab.row,
+        payload = [{"file": str(r.path), "sheet": r.sheet, "kind": r.kind, "row": lab.row,
                     "id": r.row_names.get(lab.row, (None, None))[0],
                     "activity": r.row_names.get(lab.row, (None, None))[1], "stage": lab.stage,
                     "confidence": round(lab.confidence, 3), "reason": lab.reason, "source": lab.source}
