@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperCommand
 
 from xlplugin import __version__
+from xlplugin.addin.commands import app as addin_app  # typer only: --help stays light
 
 app = typer.Typer(
     name="xlplugin",
@@ -25,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.add_typer(addin_app, name="addin")
 
 EXTENSIONS = (".xlsx", ".xlsm")
 
@@ -78,7 +80,7 @@ def expand_paths(items: list[str]) -> list[Path]:
         if p.is_dir():
             found += sorted(q for q in p.rglob("*")
                             if q.suffix.lower() in EXTENSIONS and not q.name.startswith("~$"))
-        elif any(ch in item for ch in "*?["):
+        elif any(ch in item for ch in "*?[") and not p.exists():   # "[Q1] plan.xlsx" is a name
             found += sorted(Path(m) for m in glob.glob(item, recursive=True)
                             if Path(m).suffix.lower() in EXTENSIONS and not Path(m).name.startswith("~$"))
         else:
@@ -216,13 +218,16 @@ def check(paths: Paths,
           output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file.")] = None,
           warnings_as_errors: Annotated[bool, typer.Option("--warnings-as-errors", help="Exit 1 on warnings too.")] = False,
           sheet: Sheet = None, config: ConfigOpt = None, schema: SchemaOpt = None,
-          taxonomy: TaxonomyOpt = None, jobs: JobsOpt = 0, scheduler: SchedulerOpt = None) -> None:
+          taxonomy: TaxonomyOpt = None, jobs: JobsOpt = 0, scheduler: SchedulerOpt = None,
+          explain: Annotated[bool, typer.Option("--explain", help="Show which table was taken and why: sheet, header row, each column's field and synonym, the kind, the runner-up (with --format json: as JSON).")] = False) -> None:
     """Validate workbooks without changing them; print a report (exit 1 on errors)."""
     if fmt not in ("text", "json", "junit", "github"):
         _fail(f"unknown --format {fmt!r}: use text, json, junit or github")
     files = expand_paths(paths)
     if not files:
         _fail("no workbooks (.xlsx, .xlsm) found in " + ", ".join(paths))
+    if explain:
+        _explain(files, fmt, sheet, config)
     opts = _options(steps=frozenset({"check"}), write=False, sheet=sheet, config_path=config,
                     schema_path=schema, taxonomy_path=taxonomy, warnings_as_errors=warnings_as_errors)
     results = _run_files(files, opts, jobs, progress=fmt == "text" and output is None,
@@ -244,6 +249,29 @@ def check(paths: Paths,
         else:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
     _exit(results, warnings_as_errors)
+
+
+def _explain(files: list[Path], fmt: str, sheet: str | None, config: Path | None) -> None:
+    """`check --explain`: the choice locate makes on each file; exit 2 when one has no table."""
+    from xlplugin.errors import XlpluginError
+    from xlplugin.explain import explain_file, format_text
+    out, code = [], 0
+    for f in files:
+        try:
+            e = explain_file(f, sheet, config)
+        except XlpluginError as err:
+            if not err.file:
+                err.file = str(f)
+            e = {"file": str(f), "found": False, "error": str(err)}
+        code = max(code, 0 if e["found"] else 2)
+        out.append(e)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False, default=str) + "\n")
+    else:
+        con = _console()
+        for e in out:
+            con.print(e["error"] if "error" in e else format_text(e), markup=False, soft_wrap=True)
+    raise typer.Exit(code)
 
 
 @app.command(cls=_PlainHelp)

@@ -66,7 +66,7 @@ def label_columns(plan: PlanTable) -> dict[str, int]:
         pass
     out: dict[str, int] = {}
     fields = plan.fields
-    nxt = max([plan.last_col, *plan.tool_cols.values()]) + 1
+    nxt = max([plan.last_col, plan.right_edge, *plan.tool_cols.values()]) + 1
     for header, fld in ((STAGE_HEADER, "stage"), (STAGE_BASIS_HEADER, "stage_basis")):
         if header in plan.tool_cols:
             out[header] = plan.tool_cols[header]
@@ -88,7 +88,7 @@ def _tool_header(plan: PlanTable, name: str) -> str:
 
 
 def _first_free(plan: PlanTable, reserved: Sequence[int]) -> int:
-    return max([plan.last_col, *plan.tool_cols.values(), *reserved]) + 1
+    return max([plan.last_col, plan.right_edge, *plan.tool_cols.values(), *reserved]) + 1
 
 
 def data_row_span(plan: PlanTable) -> tuple[int, int]:

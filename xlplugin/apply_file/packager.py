@@ -318,7 +318,9 @@ def write_package(pkg: Package, dest: Path, changed: dict[str, bytes | None]) ->
     new ones are appended.  All or nothing: a temp file in dest's folder, then rename."""
     dest = Path(dest)
     check_not_open(dest)
-    fd, tmp = tempfile.mkstemp(prefix=".~xlplugin-", suffix=dest.suffix, dir=dest.parent)
+    # ".tmp", not dest's suffix: a file left by a killed run is never taken for a workbook
+    # by the next run over the folder.
+    fd, tmp = tempfile.mkstemp(prefix=".~xlplugin-", suffix=dest.suffix + ".tmp", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as out, open(pkg.path, "rb") as src, \
                 zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
@@ -343,6 +345,9 @@ def write_package(pkg: Package, dest: Path, changed: dict[str, bytes | None]) ->
             for name, data in changed.items():
                 if name not in seen and data is not None:
                     _write_new(zout, name, data)
+            zout.close()
+            out.flush()
+            os.fsync(out.fileno())           # on disk before the rename makes it the workbook
         pkg.close()  # Windows cannot replace a file that is still open (the --in-place case)
         with contextlib.suppress(OSError):
             if dest.exists():
