@@ -42,6 +42,16 @@ class SummaryContext:
     has_stages: bool                 # some row has a stage (labelled or typed)
 
     @property
+    def amount(self) -> tuple[str, str] | None:
+        """What the quarter and channel blocks add up: ("budget", "budget"), or the spend
+        when the sheet has no budget (a performance log), or None."""
+        if self.has("budget"):
+            return "budget", "budget"
+        if self.has("actual"):
+            return "actual", "spend"
+        return None
+
+    @property
     def money(self) -> str:
         return self.parsed.money_format or M.CURRENCY
 

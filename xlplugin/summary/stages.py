@@ -106,7 +106,8 @@ def stage_table(ctx: SummaryContext) -> Table:
         cols += [Column("Variance", difference("Actual", "Budget"), money),
                  Column("Variance %", ratio("Variance", "Budget", measured="Actual"), M.PERCENT),
                  Column("Spent %", ratio("Actual", "Budget"), M.PERCENT)]
-    title = "Activities and budget by stage" if ctx.has_stages else "Activities and budget"
+    word = ctx.amount[1] if ctx.amount else ""
+    title = "Activities" + (f" and {word}" if word else "") + (" by stage" if ctx.has_stages else "")
     note = ("Variance % is n/a where nothing has been spent yet." if ctx.has("actual") and ctx.has("budget")
             else "")
     return Table(title, "Stage" if ctx.has_stages else "", keys(ctx), cols, total=ctx.has_stages,
