@@ -371,9 +371,6 @@ def demo(out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder 
         _fail(result.error)
     from xlplugin import report
     report.print_findings(result.findings, con)
-    stages: dict[str, int] = {}
-    for lab in result.labels:
-        stages[lab.stage] = stages.get(lab.stage, 0) + 1
     con.print()
     con.print(f"Sample plan: {src} ({result.rows} rows on sheet {result.sheet!r})", markup=False)
     con.print(f"Result:      {result.output}", markup=False)
@@ -383,7 +380,7 @@ def demo(out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder 
     con.print(f"  findings:  {n(result.errors, 'error')}, {n(result.warnings, 'warning')} "
               "(highlighted cells with notes, and a Validation sheet with links)",
               markup=False, soft_wrap=True)
-    con.print("  stages:    " + ", ".join(f"{k} {v}" for k, v in sorted(stages.items()))
+    con.print("  stages:    " + report.stage_counts(result.labels)
               + " (Stage and Stage basis columns)", markup=False, soft_wrap=True)
     con.print("  summary:   Summary sheet with live formulas and charts; metric columns on the plan",
               markup=False, soft_wrap=True)

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from xlplugin.config import Config
 from xlplugin.errors import XlpluginError
+from xlplugin.summary.layout import STAGE_COLORS, STAGE_ROWS
 
-STAGE_COLS = ("Upstream", "Downstream", "Review", "Not labelled")
-COLORS = {"Upstream": "#4472C4", "Downstream": "#ED7D31", "Review": "#A5A5A5", "Not labelled": "#D9D9D9"}
+STAGE_COLS = STAGE_ROWS
+COLORS = {s: "#" + c for s, c in STAGE_COLORS.items()}   # the Summary's palette
 REGION_HEADERS = ("region", "market", "geo", "geography", "territory", "country")
 
 

@@ -11,10 +11,10 @@ from xlplugin import metrics as M
 from xlplugin.summarize import (
     STAGE_HEADER,
     PlanRefs,
-    _occupied_field,
-    _tool_header,
     label_columns,
+    occupied_field,
     plan_data,
+    tool_header,
 )
 from xlplugin.summary.layout import NOT_LABELLED
 
@@ -88,10 +88,10 @@ def build_context(parsed: ParsedPlan, labels: list[Label] | None, findings: list
     if stage_col is None and (labels is not None or STAGE_HEADER in plan.tool_cols
                               or "stage" in plan.fields):
         stage_col = lab_cols[STAGE_HEADER]
-    refs = PlanRefs(plan, names={lab_cols[h]: _tool_header(plan, h) for h in lab_cols})
+    refs = PlanRefs(plan, names={lab_cols[h]: tool_header(plan, h) for h in lab_cols})
     if stage_col is not None and stage_col not in refs.names and plan.table is not None:
         refs.names[stage_col] = STAGE_HEADER
-    occ = _occupied_field(plan)
+    occ = occupied_field(plan)
     data = plan_data(parsed, labels)
     return SummaryContext(
         parsed, data, refs,
