@@ -63,7 +63,7 @@ def channel_table(ctx: SummaryContext) -> Table | None:
             if row.is_total:
                 return total_of(header)(row)
             c = crit(ctx, stage) if stage else []
-            in_stage = selected(ctx, stage).to_numpy() if stage else True
+            in_stage = selected(ctx, stage) if stage else True
             if row.key == OTHER_CHANNEL:   # the plan's total less the channels shown
                 whole = sumifs(rng, c)
                 shown_rng = f"{row.ref(header, row.block.first)}:{row.ref(header, row.r - 1)}"

@@ -4,7 +4,7 @@ are (as formula references), and what the run knows (findings, settings, formats
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from xlplugin import metrics as M
@@ -40,6 +40,14 @@ class SummaryContext:
     source_name: str
     produced_at: dt.datetime
     has_stages: bool                 # some row has a stage (labelled or typed)
+    masks: dict = field(default_factory=dict)   # stage -> boolean array, filled on first use
+
+    def stage_mask(self, stage: str | None):
+        """The rows of one stage (None: every row), as a numpy boolean array."""
+        if stage not in self.masks:
+            col = self.data["stage"]
+            self.masks[stage] = (col.notna() if stage is None else col == stage).to_numpy(dtype=bool)
+        return self.masks[stage]
 
     @property
     def amount(self) -> tuple[str, str] | None:

@@ -75,7 +75,7 @@ def quarter_table(ctx: SummaryContext) -> Table | None:
         def rule(row: Row) -> Cell:
             if row.is_total:
                 return total_of(header)(row)
-            sel = in_q[row.key] & selected(ctx, stage).to_numpy()
+            sel = in_q[row.key] & selected(ctx, stage)
             value = M.excel_sum(budget[sel])
             c = crit(ctx, stage)
             if row.key == NO_DATE:   # the stage's budget less its dated quarters

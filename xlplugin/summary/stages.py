@@ -31,9 +31,8 @@ def crit(ctx: SummaryContext, key: str) -> list[str] | None:
 
 
 def selected(ctx: SummaryContext, key: str):
-    """The plan rows of a key, as a boolean Series over ctx.data."""
-    d = ctx.data
-    return d["stage"] == key if ctx.has_stages else d["stage"].notna()
+    """The plan rows of a key, as a boolean array over ctx.data (computed once per key)."""
+    return ctx.stage_mask(key if ctx.has_stages else None)
 
 
 def amount(ctx: SummaryContext, fld: str, header: str):
@@ -59,7 +58,7 @@ def activities(ctx: SummaryContext):
             # only rows with something in them, and the occupied criterion FIRST:
             # LibreOffice 7.4's COUNTIFS skips leading blank cells of its first range
             parts = [ctx.occupied_rng, '"<>"', *parts]
-            sel = sel & ctx.data["occupied"]
+            sel = sel & ctx.data["occupied"].to_numpy(dtype=bool)
         if not parts:
             parts = [ctx.stage_rng or ctx.column(next(iter(ctx.parsed.plan.fields))), '"<>"']
         return Cell(int(sel.sum()), f"COUNTIFS({','.join(parts)})")
