@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from xlplugin import changes as ch
 from xlplugin.apply_file.comments import CT_COMMENTS, CT_VML, RT_COMMENTS, RT_VML, merge_notes, vml_blocks
@@ -26,8 +26,26 @@ from xlplugin.apply_file.sheet_patch import (
 from xlplugin.apply_file.state import pack_cells, pack_rows, unpack_cells, unpack_rows
 from xlplugin.model import cell_ref, split_ref
 
-if TYPE_CHECKING:  # pragma: no cover
-    from xlplugin.apply_file.writer import _Writer
+
+class _Writer(Protocol):
+    """What this module uses of writer._Writer, stated here so that existing.py never
+    imports writer.py (which imports it): no import cycle, even for type checkers."""
+
+    edit: Any                # packager.PackageEdit
+    wb: Any                  # workbook_parts.WorkbookXml
+    state: Any               # state.State
+    result: Any              # writer.ApplyResult
+    styles: Any
+    sheet_edits: Any
+    note_ops: Any
+    restore_cells: Any
+    restore_cols: Any
+    drop_dimension: Any
+    drop_validations: Any
+    values_changed: Any
+    sheets_patched: Any
+    encode: Any
+    user_sheet: Any
 
 
 @dataclass
