@@ -137,12 +137,13 @@ class ColumnXml:
         p = self.p
         if self.formula is not None:
             pre, post = f">{self.dep_f}<{p}v>", f"</{p}v></{p}c>"
-            out: list[str | None] = [pre + num(v) if type(v) is float and v == v else None for v in vals]
+            # num() inlined for the usual finite float (v - v == 0 is False for inf and NaN)
+            out: list[str | None] = [
+                pre + (str(int(v)) if v.is_integer() and -1e15 < v < 1e15 else repr(v)) + post
+                if type(v) is float and v - v == 0 else None for v in vals]
             for j, v in enumerate(vals):
                 if out[j] is None:
                     out[j] = formula_body(p, self.dep_f, v, self.date1904)
-                else:
-                    out[j] += post   # type: ignore[operator]
             if i0 == 0 and out:
                 out[0] = self.body(0)
             return out

@@ -313,6 +313,23 @@ def _box_ref(b: tuple[int, int, int, int]) -> str:
 
 
 # --------------------------------------------------------------------------- the patch
+class _BandRows:
+    """Row n's column cells as text, computed a window of rows at a time (memory stays
+    bounded by the window, not the sheet)."""
+
+    def __init__(self, cols: list[ColumnXml], window: int = 4096) -> None:
+        self.cols, self.window = cols, window
+        self.lo = self.hi = 0
+        self.cells: list[str] = []
+
+    def get(self, n: int) -> str:
+        if not self.lo <= n < self.hi:
+            self.lo, self.hi = n, n + self.window
+            self.cells = band(self.cols, self.lo, self.hi)
+        return self.cells[n - self.lo]
+
+
+
 @dataclass(frozen=True)
 class _Unshare:
     """Internal: turn the dependants of shared formula `si` into plain formulas."""
@@ -532,10 +549,11 @@ class _Patcher:
             if cols and cur > prev:
                 if span_lo <= cur <= span_hi:
                     missing += [(n, m.start()) for n in range(max(prev + 1, span_lo), cur)]
-                    if cur in by_row or self._cols_slow or not self._appendable(m, min_col):
+                    if self._cols_slow or not self._appendable(m, min_col) \
+                            or any(op.col >= min_col for _, op in by_row.get(cur, ())):
                         self._column_ops(cur, by_row)
                     else:
-                        fast.append((cur, m))
+                        fast.append((cur, m))   # rows with other edits too (marks): appended after them
                 elif cur > span_hi >= prev + 1:
                     missing += [(n, m.start()) for n in range(max(prev + 1, span_lo), span_hi + 1)]
                 prev = cur
@@ -550,12 +568,21 @@ class _Patcher:
         self._unshare_masters(d, end, row_re, exists, by_row)
         pending = sorted(by_row)
         events: list[tuple[int, int, int, int, bytes]] = []   # (pos, existing?, row, end, bytes)
-        events += self._fast_events(fast)
+        hybrid: dict[int, bytes] = {}     # rows with other edits too: their cells, appended after
+        events += self._fast_events(fast, by_row, hybrid)
         self._created_runs([n for n, _ in fast])
         for n in pending:
             if n in exists:
                 m = exists[n]
-                events.append((m.start(), 1, n, m.end(), self._row(n, m, by_row[n])))
+                raw = self._row(n, m, by_row[n])
+                if n in hybrid:
+                    cells = hybrid[n]
+                    if raw:
+                        raw = self._append(raw, cells)
+                    elif cells:   # the tool's own row, emptied by a clear in this pass: made again
+                        raw = b"<" + self.p + b'row r="' + str(n).encode() + b'">' + cells + b"</" + self.p + b"row>"
+                        self.result.created_rows.add(n)
+                events.append((m.start(), 1, n, m.end(), raw))
             else:
                 pos = insert_at.get(n, end)
                 events.append((pos, 0, n, pos, self._new_row(n, by_row[n])))
@@ -568,20 +595,29 @@ class _Patcher:
         out.append(d[last:end])
         return b"".join(out)
 
-    def _fast_events(self, fast: list[tuple[int, re.Match]], window: int = 4096) -> list:
-        """The appended cells of the fast rows, built `window` rows at a time."""
+    def _append(self, row_xml: bytes, cells: bytes) -> bytes:
+        """`cells` put at the end of a row element (opening a self-closed one)."""
+        close = b"</" + self.p + b"row>"
+        if not cells:
+            return row_xml
+        if row_xml.endswith(close):
+            return row_xml[:-len(close)] + cells + close
+        return row_xml[:-2] + b">" + cells + close    # <row .../>
+
+    def _fast_events(self, fast: list[tuple[int, re.Match]], by_row: dict, hybrid: dict[int, bytes]) -> list:
+        """The appended cells of the fast rows, built a window of rows at a time; a row
+        with other edits gets its cells in `hybrid`, to append once the row is rebuilt."""
         close = b"</" + self.p + b"row>"
         events = []
-        lo = hi = 0
-        cells: list[str] = []
+        rows_cells = _BandRows(self.cols)
         for n, m in fast:
-            if not lo <= n < hi:
-                lo, hi = n, n + window
-                cells = band(self.cols, lo, hi)
-            text = cells[n - lo]
+            text = rows_cells.get(n)
             if not text:
                 continue
             raw = text.encode()
+            if n in by_row:
+                hybrid[n] = raw
+                continue
             if m.group(2) is None:   # <row .../>: open it
                 events.append((m.start(), 1, n, m.end(), m.group(0)[:-2] + b">" + raw + close))
             else:
