@@ -166,6 +166,7 @@ class Series:
     values: str            # absolute ref with sheet, "'Summary'!$B$5:$B$8"
     categories: str        # "'Summary'!$A$5:$A$8"
     color: str | None = None   # RGB hex
+    point_colors: tuple[str, ...] = ()   # one per category (a doughnut's slices)
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,19 @@ class ChartSpec:
     anchor_col: int
     width_px: int = 480
     height_px: int = 288
+    data_labels: bool = False      # each bar/slice shows its value (a doughnut: its percentage)
+    number_format: str | None = None   # of the value axis and data labels
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """How a sheet the tool makes prints: landscape, one page wide (as many pages tall as
+    it needs), manual page breaks before these rows (so a block and its chart stay on one
+    page).  Header rows to repeat are a DefinedName `_xlnm.Print_Titles` local to the sheet."""
+
+    landscape: bool = True
+    fit_to_width: bool = True
+    row_breaks: tuple[int, ...] = ()     # a page starts at each of these rows
 
 
 @dataclass(frozen=True)
@@ -194,6 +208,7 @@ class ReplaceSheet:
     charts: tuple[ChartSpec, ...] = ()
     after: str | None = None                             # place after this sheet; default last
     tab_color: str | None = None
+    page: PageSetup | None = None                        # print settings; None: the defaults
 
     def describe(self) -> str:
         return (f"sheet {self.name}: {len(self.cells)} cells, {len(self.hyperlinks)} links, "
