@@ -436,8 +436,8 @@ def _classify(columns: dict[str, list[str]], n: int, rows: list[int],
                       None, st, conf, reason, phrase)
            for row, (st, reason, phrase, conf) in zip(rows, decided, strict=True)]
     if model is not None and n:
-        from xlplugin.learn import combine
-        combine(out, model, columns, tax)
+        # the model merges itself in (learn.py imports this module, never the other way round)
+        model.combine(out, columns, tax)
         for lab in out:
             lab.suggested, lab.suggested_confidence, lab.suggested_reason = (
                 lab.stage, lab.confidence, lab.reason)

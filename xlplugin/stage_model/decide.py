@@ -138,6 +138,13 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     either = (text[:, 2] > 0) & (text[:, 2] >= text[:, :2].max(axis=1))
     team = ev.team[:, :2].sum(axis=1) > 0
     decided = known & ~either & (conf >= tax.review_below)
+    # Confident (enough to flag a typed Stage, XP401) only with an explicit taxonomy phrase on
+    # the winning side and no close second: the vectors alone guess well but should not insist.
+    t_up, t_down = text[:, UP], text[:, DOWN]
+    t_win, t_lose = np.where(lean == UP, t_up, t_down), np.where(lean == UP, t_down, t_up)
+    explicit = (t_win > 0) & (t_lose < 0.5 * t_win) & (text[:, 2] == 0)
+    conf = np.where(explicit, conf, np.minimum(conf, tax.confident - 0.01))
+    silent = text.sum(axis=1) == 0                 # no taxonomy phrase in activity or description
 
     # reasons, built from parts cached per distinct text (plans repeat; ids and numbers do not count)
     ha, hd = _row_hash(bag_a), _row_hash(bag_d)
@@ -163,6 +170,9 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
         t_stage, t_reason, t_phrase, t_conf = tax_decided[r]
         if team[r] or not known[r]:
             out.append((t_stage, t_reason, t_phrase, t_conf))
+            continue
+        if silent[r] and not decided[r]:
+            out.append(("Review", "no stage words found: decide by hand", "", 0.0))
             continue
         s = int(lean[r])
         words = list(dict.fromkeys(words_a[tuple(key_a[r])] + words_d[tuple(key_d[r])]))

@@ -37,6 +37,8 @@ class Head:
     bias: float
     rows: int = 0                   # labelled rows it was trained on
     sources: list[str] = field(default_factory=list)
+    word_act: dict[str, float] = field(default_factory=dict)    # a word's own weight, beyond its vector's
+    word_desc: dict[str, float] = field(default_factory=dict)
     _word: dict[int, Any] = field(default_factory=dict, repr=False)
 
     def word_scores(self, vectors: Vectors) -> tuple[Any, Any]:
@@ -44,7 +46,16 @@ class Head:
         m = vectors.full_matrix()
         cached = self._word.get(id(vectors))
         if cached is None or cached[0].shape[0] != m.shape[0]:
-            cached = (m @ self.w_act, m @ self.w_desc)
+            sa, sd = m @ self.w_act, m @ self.w_desc
+            for own, out in ((self.word_act, sa), (self.word_desc, sd)):
+                for w, v in own.items():
+                    i = vectors.word_id(w)
+                    if 0 <= i < len(out):
+                        out[i] += v
+            m = vectors.full_matrix()           # word_id may have added words: score them too
+            if m.shape[0] != sa.shape[0]:
+                return self.word_scores(vectors)
+            cached = (sa, sd)
             self._word[id(vectors)] = cached
         return cached
 
@@ -58,7 +69,7 @@ class Head:
                 "w_act": [round(float(x), 6) for x in self.w_act],
                 "w_desc": [round(float(x), 6) for x in self.w_desc],
                 "w_tax": dict(zip(TAX_FEATURES, (round(float(x), 6) for x in self.w_tax), strict=True)),
-                "bias": float(self.bias)}
+                "bias": float(self.bias), "word_act": self.word_act, "word_desc": self.word_desc}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Head:
@@ -68,7 +79,8 @@ class Head:
             raise ValueError(f"not a stage head (format {data.get('format')!r})")
         return cls(np.asarray(data["w_act"], dtype=np.float32), np.asarray(data["w_desc"], dtype=np.float32),
                    np.asarray([data["w_tax"][k] for k in TAX_FEATURES], dtype=np.float64),
-                   float(data["bias"]), int(data.get("rows", 0)), list(data.get("sources", [])))
+                   float(data["bias"]), int(data.get("rows", 0)), list(data.get("sources", [])),
+                   dict(data.get("word_act", {})), dict(data.get("word_desc", {})))
 
     def save(self, path: Path = HEAD_FILE) -> Path:
         path.write_text(json.dumps(self.to_dict(), indent=0) + "\n", encoding="utf-8")

@@ -26,6 +26,7 @@ been being it its this that these those their our your my his her we you they i 
 so than then there here what which who whom whose how when where why all any each every both
 per via vs etc also will would can could should may might must do does did done has have had
 not no new next one two three four five q1 q2 q3 q4 fy h1 h2 inc ltd co
+project initiative misc other tbd phase team
 """.split())  # noqa: SIM905 (reads better as text)
 
 
