@@ -288,6 +288,10 @@ class _Evidence:
     fields: dict[str, Any]   # field -> numpy [n, 3]: that column's own (unweighted) scores
     team: Any          # numpy [n, 3]: weighted scores from a team's own groups (text columns)
 
+    def take(self, rows: list[int]) -> _Evidence:
+        return _Evidence(self.scores[rows], self.best[rows], self.best_kpi[rows],
+                         {f: v[rows] for f, v in self.fields.items()}, self.team[rows])
+
 
 def _gather(comp: _Compiled, columns: dict[str, list[str]], n: int) -> _Evidence:
     """Score every row: each distinct cell text is scanned once (categories, channels and
@@ -426,12 +430,14 @@ def _classify(columns: dict[str, list[str]], n: int, rows: list[int],
     decided: list[tuple[str, str, str, float]] = []
     if n:
         ev = _gather(comp, columns, n)
-        decided = _decide(comp, ev)
-        if stage_model is not False:
+        if stage_model is False:
+            decided = _decide(comp, ev)
+        else:
             from xlplugin.stage_model.decide import decide
 
             sm = _shipped_stage_model() if stage_model in (None, True) else stage_model
-            decided = decide(sm, comp, ev, columns, n, decided)  # type: ignore[arg-type]
+            decided = decide(sm, comp, ev, columns, n,  # type: ignore[arg-type]
+                             lambda rows: _decide(comp, ev.take(rows)))
     out = [StageLabel(row, st, conf, reason, "taxonomy" if conf else "none",  # type: ignore[arg-type]
                       None, st, conf, reason, phrase)
            for row, (st, reason, phrase, conf) in zip(rows, decided, strict=True)]

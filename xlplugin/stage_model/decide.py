@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from xlplugin.stage_model import StageModel
@@ -27,11 +28,11 @@ CONTEXT = ("category", "channel", "kpi", "objective")
 
 
 def _uniq(values: list[str]) -> tuple[list[str], Any]:
-    import numpy as np
+    """(distinct values, index of each value in them)."""
+    import pandas as pd
 
-    pos: dict[str, int] = {}
-    idx = np.fromiter((pos.setdefault(v, len(pos)) for v in values), dtype=np.int64, count=len(values))
-    return list(pos), idx
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    return list(uniques), codes
 
 
 def _row_hash(bag: Any) -> Any:
@@ -108,8 +109,10 @@ def _word(vectors: Any, i: int) -> str:
 
 
 def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]], n: int,
-           tax_decided: list[tuple[str, str, str, float]]) -> list[tuple[str, str, str, float]]:
-    """(stage, reason, strongest phrase, confidence) per row; see the module doc."""
+           tax_decided: Callable[[list[int]], list[tuple[str, str, str, float]]]
+           ) -> list[tuple[str, str, str, float]]:
+    """(stage, reason, strongest phrase, confidence) per row; see the module doc.
+    tax_decided(rows): the taxonomy's own verdicts for those rows (team phrases, no words)."""
     import numpy as np
 
     tax = comp.tax
@@ -146,58 +149,85 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     conf = np.where(explicit, conf, np.minimum(conf, tax.confident - 0.01))
     silent = text.sum(axis=1) == 0                 # no taxonomy phrase in activity or description
 
-    # reasons, built from parts cached per distinct text (plans repeat; ids and numbers do not count)
-    ha, hd = _row_hash(bag_a), _row_hash(bag_d)
-    protos = _prototypes(model, comp)
-    key_a = np.column_stack([ha[ia], lean]).tolist()
-    key_d = np.column_stack([hd[idd], lean]).tolist()
-    first_a: dict[tuple[int, int], int] = {}
-    for r, k in enumerate(map(tuple, key_a)):
-        first_a.setdefault(k, r)
-    first_d: dict[tuple[int, int], int] = {}
-    for r, k in enumerate(map(tuple, key_d)):
-        first_d.setdefault(k, r)
-    ra = np.fromiter(first_a.values(), dtype=np.int64, count=len(first_a))
-    rd = np.fromiter(first_d.values(), dtype=np.int64, count=len(first_d))
-    words_a = dict(zip(first_a, _top_words(vec, bag_a, sa, ia[ra], lean[ra], 2), strict=True))
-    words_d = dict(zip(first_d, _top_words(vec, bag_d, sd, idd[rd], lean[rd], 1), strict=True))
-    act_vecs = bag_a[ia[ra]] @ vec.full_matrix()[: bag_a.shape[1]]
-    near = dict(zip(first_a, protos.closest(np.asarray(act_vecs), lean[ra]), strict=True))
-
     hits = comp.hits
-    out = []
-    for r in range(n):
-        t_stage, t_reason, t_phrase, t_conf = tax_decided[r]
-        if team[r] or not known[r]:
-            out.append((t_stage, t_reason, t_phrase, t_conf))
+    # Reasons depend on a few small things per row; each distinct combination is written once
+    # (plans repeat, and ids or numbers in a cell have no vector, so they do not count).
+    kind = np.select([team | ~known, silent & ~decided, decided, either], [0, 1, 2, 3], 4)
+    row_a = _first_of(_codes((_row_hash(bag_a)[ia] << np.uint64(1)) | lean.astype(np.uint64)))
+    row_d = _first_of(_codes((_row_hash(bag_d)[idd] << np.uint64(1)) | lean.astype(np.uint64)))
+    rows = np.arange(n)
+    b = ev.best[rows, lean]
+    bk = ev.best_kpi[rows, lean]
+    against = ev.best[rows, 1 - lean]
+    key = np.column_stack([kind, lean, row_a, row_d, b, bk, against, ev.best[:, 2],
+                           np.where(kind == 4, np.round(conf * 100), 0).astype(np.int64)]).astype(np.uint64)
+    mixed = key[:, 0].copy()
+    for j in range(1, key.shape[1]):          # one 64-bit key per row, then one factorize
+        mixed = mixed * np.uint64(0x100000001B3) ^ key[:, j]
+    inverse = _codes(mixed)
+    first = _first_of(inverse)[np.unique(inverse, return_index=True)[1]]
+    need = first[kind[first] >= 2]
+    need_a, need_d = np.unique(row_a[need]), np.unique(row_d[need])
+    protos = _prototypes(model, comp)
+    act_vecs = np.asarray(bag_a[ia[need_a]] @ vec.full_matrix()[: bag_a.shape[1]])
+    top_a = _top_words(vec, bag_a, sa, ia[need_a], lean[need_a], 2)
+    top_d = _top_words(vec, bag_d, sd, idd[need_d], lean[need_d], 1)
+    words_a = dict(zip(need_a.tolist(), top_a, strict=True))
+    words_d = {r: (w[0] if w else "") for r, w in zip(need_d.tolist(), top_d, strict=True)}
+    near = {r: ("closest to " + ", ".join(f"'{c}'" for c in cl) + f" ({WORDS[int(st)]})") if cl else ""
+            for r, cl, st in zip(need_a.tolist(), protos.closest(act_vecs, lean[need_a]), lean[need_a].tolist(),
+                                 strict=True)}
+    named = {h: f"{hits[h][0]}: '{hits[h][1]}'" for h in set(b[need].tolist())}
+
+    said: list[tuple[str, str, str] | None] = []
+    for r, k, st, ra, rd in zip(first.tolist(), kind[first].tolist(), lean[first].tolist(),
+                                row_a[first].tolist(), row_d[first].tolist(), strict=True):
+        if k == 0:
+            said.append(None)
             continue
-        if silent[r] and not decided[r]:
-            out.append(("Review", "no stage words found: decide by hand", "", 0.0))
+        if k == 1:
+            said.append(("Review", "no stage words found: decide by hand", ""))
             continue
-        s = int(lean[r])
-        words = list(dict.fromkeys(words_a[tuple(key_a[r])] + words_d[tuple(key_d[r])]))
-        closest = near[tuple(key_a[r])]
-        b, bk = int(ev.best[r, s]), int(ev.best_kpi[r, s])
-        phrase = hits[b][1] or hits[bk][1] or (words[0] if words else "")
-        parts = []
-        if b:
-            parts.append(f"{hits[b][0]}: '{hits[b][1]}'")
+        wa, wd = words_a[ra], words_d[rd]
+        words = wa + [wd] if wd and wd not in wa else wa
+        br, bkr = b[r], bk[r]
+        parts = [named[br]] if br else []
         if words:
-            parts.append("words " + ", ".join(f"'{w}'" for w in words))
-        if closest:
-            parts.append("closest to " + ", ".join(f"'{c}'" for c in closest) + f" ({WORDS[s]})")
-        if bk:
-            parts.append(f"KPI '{hits[bk][1]}' is {'an upstream' if s == UP else 'a downstream'} measure")
-        if decided[r]:
-            against = hits[int(ev.best[r, 1 - s])][1]
-            if against:
-                parts.append(f"outweighs '{against}'")
-            out.append((NAMES[s], "; ".join(parts), phrase, float(conf[r])))
+            parts.append("words '" + "', '".join(words) + "'")
+        if near[ra]:
+            parts.append(near[ra])
+        if bkr:
+            parts.append(f"KPI '{hits[bkr][1]}' is {_MEASURE[st]} measure")
+        phrase = hits[br][1] or hits[bkr][1] or (words[0] if words else "")
+        if k == 2:
+            if hits[against[r]][1]:
+                parts.append(f"outweighs '{hits[against[r]][1]}'")
+            said.append((NAMES[st], "; ".join(parts), phrase))
             continue
-        if either[r]:
-            e = hits[int(ev.best[r, 2])][1]
-            head_part = f"'{e}' can serve either stage"
-        else:
-            head_part = f"leans {WORDS[s]} ({conf[r]:.2f})"
-        out.append(("Review", "; ".join([head_part, *parts]) + ": decide by hand", phrase, float(conf[r])))
-    return out
+        lead = (f"'{hits[ev.best[r, 2]][1]}' can serve either stage" if k == 3
+                else f"leans {WORDS[st]} ({conf[r]:.2f})")
+        said.append(("Review", "; ".join([lead, *parts]) + ": decide by hand", phrase))
+    conf = np.where(kind == 1, 0.0, conf)
+    out = [(*said[i], c) if said[i] else None for i, c in zip(inverse.tolist(), conf.tolist(), strict=True)]
+    todo = [r for r, x in enumerate(out) if x is None]
+    if todo:                                  # the taxonomy's own verdict, for those rows only
+        for r, x in zip(todo, tax_decided(todo), strict=True):
+            out[r] = x
+    return out  # type: ignore[return-value]
+
+
+_MEASURE = ("an upstream", "a downstream")
+
+
+def _codes(values: Any) -> Any:
+    import pandas as pd
+
+    return pd.factorize(values)[0]
+
+
+def _first_of(codes: Any) -> Any:
+    """Per row, the first row with the same code (a representative to compute things once)."""
+    import numpy as np
+
+    _, first = np.unique(codes, return_index=True)
+    return first[codes]

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-WORD = re.compile(r"[a-z0-9&+]+")
+WORD = re.compile(r"[a-z0-9&+]*[a-z&][a-z0-9&+]*")     # a word has a letter: ids and sums do not count
 _MARK = "&&sep&&"            # joins texts; WORD reads it as one word no text holds
 _LONGEST_PIECE = 24
 
@@ -97,8 +98,11 @@ class Vectors:
 
         n = len(texts)
         found = WORD.findall(f" {_MARK} ".join(texts).lower()) if n else []
-        ids = np.fromiter((-2 if w == _MARK else self.word_id(w) for w in found), dtype=np.int64,
-                          count=len(found))
+        self._ids[_MARK] = -2
+        # known words through dict.get in C; only words met for the first time go through word_id
+        ids = np.fromiter(map(self._ids.get, found, repeat(-3)), dtype=np.int64, count=len(found))
+        for i in np.flatnonzero(ids == -3).tolist():
+            ids[i] = self.word_id(found[i])
         sep = ids == -2
         row = np.cumsum(sep)
         keep = ids >= 0
