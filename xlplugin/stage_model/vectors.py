@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-WORD = re.compile(r"[a-z0-9&+]*[a-z&][a-z0-9&+]*")     # a word has a letter: ids and sums do not count
+WORD = re.compile(r"[a-z&+][a-z0-9&+]*")     # starts with a letter: ids and sums do not count
 _MARK = "&&sep&&"            # joins texts; WORD reads it as one word no text holds
 _LONGEST_PIECE = 24
 
