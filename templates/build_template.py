@@ -1,6 +1,7 @@
-"""Build templates/plan-template.xlsx: the blank-ish plan `xlplugin new` copies.
+"""Build templates/plan-template.xlsx (the plan `xlplugin new` copies) and
+templates/plan-template-empty.xlsx (the same with one blank row: `xlplugin new --empty`).
 
-Run: python templates/build_template.py [OUT]
+Run: python templates/build_template.py [OUT [EMPTY_OUT]]
 
 An Excel Table named `Plan` on sheet "Plan" (dropdowns for Channel, Status, Stage and
 Category from the "Lists" sheet, date and currency formats, frozen header), a dozen
@@ -18,6 +19,7 @@ import xlsxwriter
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "plan-template.xlsx"
+EMPTY_OUT = HERE / "plan-template-empty.xlsx"
 BUILD_DATE = dt.datetime(2026, 11, 1, 9, 0, 0)
 
 # (header, width, kind) -- kind picks the number format and data validation.
@@ -125,7 +127,9 @@ def quarter(d: dt.date | None) -> str:
     return "" if d is None else f"Q{(d.month - 1) // 3 + 1}"
 
 
-def build(out: Path = OUT) -> Path:
+def build(out: Path = OUT, rows: list[list] | None = None) -> Path:
+    """The template with `rows` (default: the sample rows; [] gives one blank row)."""
+    rows = SAMPLE_ROWS if rows is None else rows
     wb = xlsxwriter.Workbook(str(out))
     wb.set_properties({"title": "Marketing plan", "author": "xlplugin", "created": BUILD_DATE,
                        "comments": "Built by templates/build_template.py"})
@@ -158,7 +162,8 @@ def build(out: Path = OUT) -> Path:
     lists.freeze_panes(1, 0)
 
     # --- Plan table ------------------------------------------------------------------
-    n = len(SAMPLE_ROWS)
+    rows = rows or [[None] * (len(COLUMNS) - 1)]    # a Table needs one data row
+    n = len(rows)
     qi = HEADERS.index("Quarter")
     si = HEADERS.index("Start Date")
     q_formula = ('=IF(Plan[[#This Row],[Start Date]]="","",'
@@ -174,7 +179,7 @@ def build(out: Path = OUT) -> Path:
         columns.append(spec)
     ws.add_table(0, 0, n, len(COLUMNS) - 1, {"name": "Plan", "columns": columns,
                                               "style": "Table Style Medium 2"})
-    for i, row in enumerate(SAMPLE_ROWS):
+    for i, row in enumerate(rows):
         values = row[:qi] + [None] + row[qi:]
         for j, v in enumerate(values):
             kind = COLUMNS[j][2]
@@ -239,4 +244,5 @@ def build(out: Path = OUT) -> Path:
 
 if __name__ == "__main__":
     path = build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
-    print(f"wrote {path}")
+    empty = build(Path(sys.argv[2]) if len(sys.argv) > 2 else EMPTY_OUT, rows=[])
+    print(f"wrote {path} and {empty}")

@@ -37,12 +37,14 @@ PERIOD = Config(period_start=dt.date(2027, 1, 1), period_end=dt.date(2027, 12, 3
 CHANNELS = Config(allowed={"channel": ["Research", "Search", "Events", "Email", "Social"]})
 
 PLANTS: tuple[Plant, ...] = (
-    Plant("currency-text", "Budget", 2, "$1,200", "XP102", "warning",
-          'budget is text "$1,200", read as 1,200'),
-    Plant("padded-text", "Actual", 3, " 300 ", "XP102", "warning", 'actual is text " 300 ", read as 300'),
-    Plant("eu-decimal-text", "Budget", 0, "1.200,50", "XP102", "warning",
-          'budget is text "1.200,50", read as 1,200.5'),
-    Plant("percent-text", "Revenue", 2, "12%", "XP102", "warning", 'revenue is text "12%", read as 0.12'),
+    Plant("currency-text", "Budget", 2, "$1,200", "XP102", "error",
+          'budget is text "$1,200": Excel\'s totals leave it out (it reads as 1,200)'),
+    Plant("padded-text", "Actual", 3, " 300 ", "XP102", "error",
+          'actual is text " 300 ": Excel\'s totals leave it out (it reads as 300)'),
+    Plant("eu-decimal-text", "Budget", 0, "1.200,50", "XP102", "error",
+          'budget is text "1.200,50": Excel\'s totals leave it out (it reads as 1,200.5)'),
+    Plant("percent-text", "Revenue", 2, "12%", "XP102", "error",
+          'revenue is text "12%": Excel\'s totals leave it out (it reads as 0.12)'),
     Plant("unreadable-number", "Budget", 2, "$1,2OO", "XP101", "error",
           'budget must be a number, found "$1,2OO"'),
     Plant("iso-date-text", "Start Date", 4, "2027-03-01", "XP104", "warning",

@@ -163,3 +163,13 @@ def render_png(path: Path, outdir: Path, page: int | None = None, profile: Path 
         cmd += ["-f", str(page), "-l", str(page)]
     subprocess.run([*cmd, str(pdf), str(prefix)], check=True, capture_output=True, timeout=TIMEOUT)
     return sorted(outdir.glob(f"{Path(path).stem}*.png"))
+
+
+def render_pdf_pages(pdf: Path, outdir: Path, dpi: int = 60) -> list[Path]:
+    """Every page of a PDF as a PNG (pdftoppm), in page order."""
+    if PDFTOPPM is None:
+        raise RuntimeError("pdftoppm (poppler-utils) is not installed")
+    prefix = Path(outdir) / (Path(pdf).stem + "-page")
+    subprocess.run([PDFTOPPM, "-png", "-r", str(dpi), str(pdf), str(prefix)], check=True,
+                   capture_output=True, timeout=TIMEOUT)
+    return sorted(Path(outdir).glob(f"{prefix.name}*.png"))

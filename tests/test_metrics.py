@@ -13,7 +13,7 @@ import pytest
 from tests.plan_factory import make_plan
 from tests.test_summary import HEADERS, gen_rows, parse_file
 from xlplugin import metrics as M
-from xlplugin.changes import DefinedName, ExtendTable, SetCell, SetColumnWidth
+from xlplugin.changes import DefinedName, ExtendTable, SetColumnWidth
 from xlplugin.model import TOOL_COLUMNS_NAME, col_letter
 from xlplugin.summarize import label_columns, metric_changes, metric_columns
 
@@ -25,15 +25,19 @@ def _by_name(name: str) -> M.Metric:
 def test_guarded_formula_in_both_layouts():
     m = _by_name("Variance %")
     a1 = M.row_formula(m, {"budget": "J5", "actual": "K5"})
-    assert a1 == 'IF(AND(ISNUMBER(J5),ISNUMBER(K5),J5<>0),(K5-J5)/J5,"")'
+    # blank or text inputs: "" ; nothing spent yet (K5 = 0) or no budget: "n/a", not -100%
+    assert a1 == 'IF(AND(ISNUMBER(J5),ISNUMBER(K5)),IF(AND(J5<>0,K5<>0),(K5-J5)/J5,"n/a"),"")'
     t = "Plan[[#This Row],[{}]]"
     sr = M.row_formula(m, {"budget": t.format("Budget"), "actual": t.format("Actual")})
-    assert sr == ('IF(AND(ISNUMBER(Plan[[#This Row],[Budget]]),ISNUMBER(Plan[[#This Row],[Actual]]),'
-                  'Plan[[#This Row],[Budget]]<>0),(Plan[[#This Row],[Actual]]-Plan[[#This Row],[Budget]])'
-                  '/Plan[[#This Row],[Budget]],"")')
+    assert sr == ('IF(AND(ISNUMBER(Plan[[#This Row],[Budget]]),ISNUMBER(Plan[[#This Row],[Actual]])),'
+                  'IF(AND(Plan[[#This Row],[Budget]]<>0,Plan[[#This Row],[Actual]]<>0),'
+                  '(Plan[[#This Row],[Actual]]-Plan[[#This Row],[Budget]])'
+                  '/Plan[[#This Row],[Budget]],"n/a"),"")')
     share = M.row_formula(_by_name("Share of budget"), {"budget": "J5", M.TOTAL: "SUM($J$5:$J$9)"})
-    assert share == 'IF(AND(ISNUMBER(J5),SUM($J$5:$J$9)<>0),J5/SUM($J$5:$J$9),"")'
-    assert M.row_formula(_by_name("CPM"), {"actual": "K5", "impressions": "P5"}).endswith(',K5/P5*1000,"")')
+    assert share == 'IF(ISNUMBER(J5),IF(SUM($J$5:$J$9)<>0,J5/SUM($J$5:$J$9),"n/a"),"")'
+    assert M.row_formula(_by_name("CPM"), {"actual": "K5", "impressions": "P5"}).endswith(',K5/P5*1000,"n/a"),"")')
+    roi = M.row_formula(_by_name("ROI"), {"revenue": "N5", "actual": "K5"})
+    assert 'IF(AND(K5<>0,N5<>0),(N5-K5)/K5,"n/a")' in roi     # no revenue yet: n/a, not -100%
 
 
 def test_every_division_is_guarded_against_zero_and_blank():
@@ -53,11 +57,14 @@ def test_cached_values_blank_zero_and_text():
 
     nums = {"budget": pd.Series([100.0, 0.0, float("nan"), 50.0]),
             "actual": pd.Series([90.0, 5.0, 3.0, float("nan")])}
-    assert M.row_values(_by_name("Variance %"), nums) == [pytest.approx(-0.1), "", "", ""]
+    assert M.row_values(_by_name("Variance %"), nums) == [pytest.approx(-0.1), "n/a", "", ""]
     assert M.row_values(_by_name("Variance"), nums) == [-10.0, 5.0, "", ""]
     assert M.row_values(_by_name("Share of budget"), nums, total_budget=150.0) == [
         pytest.approx(100 / 150), 0.0, "", pytest.approx(50 / 150)]
-    assert M.row_values(_by_name("Share of budget"), nums, total_budget=0.0) == ["", "", "", ""]
+    assert M.row_values(_by_name("Share of budget"), nums, total_budget=0.0) == ["n/a", "n/a", "", "n/a"]
+    unspent = {"budget": pd.Series([100.0]), "actual": pd.Series([0.0])}
+    assert M.row_values(_by_name("Variance %"), unspent) == ["n/a"]      # not -100%
+    assert M.row_values(_by_name("Spent %"), unspent) == [0.0]
 
 
 def test_table_plan_gets_calculated_columns_after_stage_columns(tmp_path):
@@ -72,7 +79,7 @@ def test_table_plan_gets_calculated_columns_after_stage_columns(tmp_path):
     assert all(c.formula and "[#This Row]" in c.formula and "[@" not in c.formula for c in ext[0].columns)
     lab = label_columns(plan)
     assert lab == {"Stage": plan.last_col + 1, "Stage basis": plan.last_col + 2}
-    cells = [c for c in changes if isinstance(c, SetCell)]
+    cells = list(changes.cells())
     headers = {c.value: c.col for c in cells if c.row == plan.header_row}
     assert headers["Variance"] == plan.last_col + 3
     assert sorted(headers.values()) == list(range(plan.last_col + 3, plan.last_col + 3 + len(names)))
@@ -98,12 +105,13 @@ def test_range_plan_gets_a1_formulas_and_excel_true_cached_values(tmp_path):
     assert plan.header_row == 5 and plan.table is None
     changes = metric_changes(parsed)
     assert not any(isinstance(c, ExtendTable) for c in changes)
-    cells = {(c.row, c.col): c for c in changes if isinstance(c, SetCell)}
+    cells = {(c.row, c.col): c for c in changes.cells()}
     col = {c.value: c.col for c in cells.values() if c.row == 5}
     b, a = plan.fields["budget"].letter, plan.fields["actual"].letter
     r = 6
     assert cells[(r, col["Variance %"])].formula == (
-        f'IF(AND(ISNUMBER({b}{r}),ISNUMBER({a}{r}),{b}{r}<>0),({a}{r}-{b}{r})/{b}{r},"")')
+        f'IF(AND(ISNUMBER({b}{r}),ISNUMBER({a}{r})),IF(AND({b}{r}<>0,{a}{r}<>0),'
+        f'({a}{r}-{b}{r})/{b}{r},"n/a"),"")')
     assert f"SUM(${b}$6:${b}${plan.last_row})" in cells[(r, col["Share of budget"])].formula
     # the blank row keeps formulas (filled down) and caches ""
     assert cells[(10, col["Variance"])].formula and cells[(10, col["Variance"])].value == ""

@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 
 from tests.plan_factory import make_plan
-from xlplugin.changes import DefinedName, ExtendTable, ListValidation, SetCell, SetColumnWidth
+from xlplugin.changes import (
+    ChangeList,
+    DefinedName,
+    ExtendTable,
+    ListValidation,
+    SetCell,
+    SetColumnWidth,
+    ValueColumn,
+)
 from xlplugin.label import label_plan
 from xlplugin.model import TOOL_COLUMNS_NAME, Column, Label, ParsedPlan, PlanTable, TableDef
 from xlplugin.render_labels import label_changes, label_columns, tool_columns_name
@@ -32,8 +40,13 @@ def parsed_of(plan: PlanTable, **columns: list[object]) -> ParsedPlan:
     return ParsedPlan(plan, frame, frame.copy())
 
 
+def expanded(changes) -> list[SetCell]:
+    """Every cell write, the column changes expanded row by row."""
+    return list(ChangeList(list(changes)).cells())
+
+
 def cells(changes) -> dict[tuple[int, int], object]:
-    return {(c.row, c.col): c.value for c in changes if isinstance(c, SetCell)}
+    return {(c.row, c.col): c.value for c in expanded(changes)}
 
 
 LABELS = [Label(5, "Upstream", 0.91, "research: 'focus group'"),
@@ -51,7 +64,7 @@ def test_plain_range_gets_stage_and_basis_right_of_the_plan():
     assert got[(5, 6)] == "Upstream (0.91): research: 'focus group'"
     assert got[(7, 6)] == "Review: no stage words found: decide by hand"
     assert not any(isinstance(c, ExtendTable) for c in ch)
-    head = next(c for c in ch if isinstance(c, SetCell) and c.row == 4)
+    head = next(c for c in expanded(ch) if c.row == 4)
     assert head.style is not None and head.style.bold
     [dv] = [c for c in ch if isinstance(c, ListValidation)]
     assert (dv.ref, dv.values) == ("E5:E7", ("Upstream", "Downstream", "Review"))
@@ -67,10 +80,10 @@ def test_table_is_extended_with_matching_header_cells():
     assert (ext.table, ext.sheet) == ("Plan", "Plan")
     assert [c.name for c in ext.columns] == ["Stage", "Stage basis"]
     assert all(c.formula is None for c in ext.columns)
-    headers = {c.col: c.value for c in ch if isinstance(c, SetCell) and c.row == 4}
+    headers = {c.col: c.value for c in expanded(ch) if c.row == 4}
     assert headers == {4: "Stage", 5: "Stage basis"}            # right next to the Table (B:C)
-    assert all(c.style is None for c in ch if isinstance(c, SetCell) and c.row == 4)
-    assert ch.index(ext) < min(ch.index(c) for c in ch if isinstance(c, SetCell))
+    assert all(c.style is None for c in expanded(ch) if c.row == 4)
+    assert ch.index(ext) < min(ch.index(c) for c in ch if isinstance(c, ValueColumn))
 
 
 def test_rerun_reuses_the_tool_columns_and_clears_rows_without_labels():
@@ -113,9 +126,20 @@ def test_header_clash_with_a_user_column_gets_a_distinct_name():
 def test_text_that_looks_like_a_formula_stays_text():
     plan = plan_of(["Activity"], ["activity"], [5])
     lab = Label(5, "Review", 1.0, "=cmd|' /C calc'!A0", source="user")
-    [c] = [c for c in label_changes(parsed_of(plan, activity=["x"]), [lab])
-           if isinstance(c, SetCell) and c.row == 5 and c.col == 4]
+    [c] = [c for c in expanded(label_changes(parsed_of(plan, activity=["x"]), [lab]))
+           if c.row == 5 and c.col == 4]
     assert c.value == "=cmd|' /C calc'!A0" and c.formula is None
+
+
+def test_a_column_is_one_change_whatever_the_number_of_rows():
+    rows = list(range(5, 20_005))
+    plan = plan_of(["ID", "Activity"], ["id", "activity"], rows)
+    labels = [Label(r, "Upstream", 0.9, "research: 'survey'") for r in rows]
+    ch = label_changes(parsed_of(plan, activity=["survey"] * len(rows)), labels)
+    blocks = [c for c in ch if isinstance(c, ValueColumn)]
+    assert [(b.col, b.first_row, b.last_row) for b in blocks] == [(4, 5, 20_004), (5, 5, 20_004)]
+    assert len(ch) < 10 and not any(isinstance(c, SetCell) for c in ch)
+    assert blocks[0].describe().startswith("set Plan!D5:D20004 header 'Stage', values 'Upstream'")
 
 
 def test_tool_columns_name_ranges():

@@ -9,7 +9,15 @@ import pytest
 
 from tests.bad_plans import check_file, parsed_file
 from tests.plan_factory import HEADERS, ROWS, make_plan
-from xlplugin.changes import MARK_ERROR, MARK_WARNING, ClearMarks, MarkCell, ReplaceSheet, SetNote
+from xlplugin.changes import (
+    MARK_ERROR,
+    MARK_WARNING,
+    ClearMarks,
+    DefinedName,
+    MarkCell,
+    ReplaceSheet,
+    SetNote,
+)
 from xlplugin.model import Finding
 from xlplugin.render_validation import COLUMNS, clear_changes, validation_changes
 
@@ -17,10 +25,15 @@ from xlplugin.render_validation import COLUMNS, clear_changes, validation_change
 def _bad_plan(tmp_path, top_left="A1"):
     rows = [list(r) for r in ROWS]
     rows[0][HEADERS.index("Budget")] = "$1,2OO"                 # XP101 error
-    rows[1][HEADERS.index("Budget")] = "-5"                     # XP102 warning + XP203 error, same cell
+    rows[1][HEADERS.index("Budget")] = "-5"                     # XP102 error (text the totals leave out)
     rows[2][HEADERS.index("Activity")] = "=cmd|' /C calc'!A0"   # harmless here, but must stay text
     rows[2][HEADERS.index("Leads")] = "n/a"                     # XP106 warning
     return make_plan(tmp_path / "bad.xlsx", rows, top_left=top_left)
+
+
+def _sheet_of(changes) -> ReplaceSheet:
+    [sheet] = [c for c in changes if isinstance(c, ReplaceSheet)]
+    return sheet
 
 
 def _visible(path):
@@ -38,17 +51,17 @@ def test_change_list_marks_each_cell_once_worst_severity_wins(tmp_path):
     marks = {(c.row, c.col): c.fill for c in changes if isinstance(c, MarkCell)}
     assert marks == {(2, 9): MARK_ERROR, (3, 9): MARK_ERROR, (4, 12): MARK_WARNING}
     notes = {(c.row, c.col): c.text for c in changes if isinstance(c, SetNote)}
-    assert notes[(3, 9)] == ('XP102 warning: budget is text "-5", read as -5\nFix: type -5 in a '
-                             'number-formatted cell so sums and filters see it\n'
-                             'XP203 error: budget must not be negative, found -5\n'
-                             'Fix: type 5; record refunds or savings in their own row')
+    assert 'XP102 error: budget is text "-5": Excel\'s totals leave it out' in notes[(3, 9)]
     [sheet] = [c for c in changes if isinstance(c, ReplaceSheet)]
-    assert isinstance(changes[-1], ReplaceSheet) and sheet.name == "Validation"
+    assert sheet.name == "Validation" and sheet.page is not None and sheet.page.landscape
+    # printed, the findings' header row repeats on every page
+    [titles] = [c for c in changes if isinstance(c, DefinedName)]
+    assert titles.name == "_xlnm.Print_Titles" and titles.sheet == "Validation"
 
 
 def test_validation_sheet_lists_every_finding_with_a_link(tmp_path):
     parsed, findings = _analyse(_bad_plan(tmp_path, "C5"))
-    sheet = validation_changes(findings, parsed, "bad.xlsx").changes[-1]
+    sheet = _sheet_of(validation_changes(findings, parsed, "bad.xlsx"))
     grid = {(c.row, c.col): c.value for c in sheet.cells}
     header_row = next(r for (r, c), v in grid.items() if v == "Severity" and c == 1)
     assert [grid[(header_row, c)] for c in range(1, 9)] == list(COLUMNS)
@@ -59,15 +72,15 @@ def test_validation_sheet_lists_every_finding_with_a_link(tmp_path):
     assert [link.location for link in sheet.hyperlinks] == [f"'Plan'!{f.cell}" for f in findings]
     # counts per rule at the top
     counts = {grid[(r, 1)]: grid[(r, 3)] for r in range(5, header_row - 1)}
-    assert counts == {"XP101": 1, "XP102": 1, "XP106": 1, "XP203": 1}
+    assert counts == {"XP101": 1, "XP102": 1, "XP106": 1}
     assert all(c.formula is None for c in sheet.cells)
     assert dict(sheet.col_widths)[7] >= 60
 
 
 def test_no_findings_still_replaces_the_sheet():
     changes = validation_changes([], None, "ok.xlsx").changes
-    assert changes[0] == ClearMarks() and isinstance(changes[-1], ReplaceSheet)
-    assert any(c.value == "No problems found." for c in changes[-1].cells)
+    assert changes[0] == ClearMarks()
+    assert any(c.value == "No problems found." for c in _sheet_of(changes).cells)
 
 
 def test_plan_level_finding_links_to_the_column_header(tmp_path):
@@ -76,7 +89,7 @@ def test_plan_level_finding_links_to_the_column_header(tmp_path):
                 scope="column")
     changes = validation_changes([f], parsed, "p.xlsx").changes
     assert not any(isinstance(c, MarkCell) for c in changes)
-    assert changes[-1].hyperlinks[0].location == "'Plan'!K5"
+    assert _sheet_of(changes).hyperlinks[0].location == "'Plan'!K5"
 
 
 def test_clear_changes():

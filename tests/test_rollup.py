@@ -9,9 +9,10 @@ import pytest
 
 from tests import libreoffice as lo
 from tests.plan_factory import ROWS, make_plan
+from tests.test_cli import cli
 from tests.test_summary import HEADERS, gen_rows, same
 from xlplugin.config import Config
-from xlplugin.rollup import owner_and_region, rollup
+from xlplugin.rollup import rollup
 
 
 def _portfolio(tmp_path: Path) -> list[Path]:
@@ -25,10 +26,29 @@ def _portfolio(tmp_path: Path) -> list[Path]:
     return [a, b, bad]
 
 
-def test_owner_and_region_from_names():
-    assert owner_and_region(Path("plans/EMEA/plan_dana.xlsx")) == ("Dana", "EMEA")
-    assert owner_and_region(Path("APAC/luis-marketing-plan-2027.xlsx")) == ("Luis", "APAC")
-    assert owner_and_region(Path("north_america_plan_FY27.xlsx"))[0] == "North America"
+def test_region_and_owner_come_from_the_plan_or_the_settings_never_from_names(tmp_path):
+    """`xlplugin rollup`: an Owner/Region column of the plan, else [rollup.plans] in
+    xlplugin.toml, else blank; never "Apac" from a folder or "Emea" from a file name."""
+    import openpyxl
+
+    (tmp_path / "APAC").mkdir()
+    (tmp_path / "EMEA").mkdir()
+    make_plan(tmp_path / "APAC" / "luis-plan.xlsx", [["1", "Search ads", "Search", "Luis", "Japan", 100]],
+              ["ID", "Activity", "Channel", "Owner", "Region", "Budget"])
+    make_plan(tmp_path / "EMEA" / "emea_plan.xlsx", [["1", "Trade show", "Events", 200]],
+              ["ID", "Activity", "Channel", "Budget"])
+    make_plan(tmp_path / "EMEA" / "other.xlsx", [["1", "Survey", "Research", 300]],
+              ["ID", "Activity", "Channel", "Budget"])
+    (tmp_path / "xlplugin.toml").write_text('[rollup.plans]\n"emea_plan.xlsx" = { owner = "Dana", region = "EMEA" }\n')
+    out = tmp_path / "rollup.xlsx"
+    r = cli("rollup", "APAC", "EMEA", "--out", str(out), "--config", "xlplugin.toml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    ws = openpyxl.load_workbook(out)["Plans"]
+    head = [c.value for c in ws[1]]
+    got = {row[0]: (row[head.index("Region")], row[head.index("Owner")])
+           for row in ws.iter_rows(min_row=2, max_row=4, values_only=True)}
+    assert got == {"luis-plan.xlsx": ("Japan", "Luis"), "emea_plan.xlsx": ("EMEA", "Dana"),
+                   "other.xlsx": (None, None)}
 
 
 def test_rollup_has_a_row_per_plan_with_stage_figures_and_links(tmp_path):
@@ -43,7 +63,7 @@ def test_rollup_has_a_row_per_plan_with_stage_figures_and_links(tmp_path):
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2, max_row=4)]
     by_name = {r[0]: dict(zip(head, r, strict=True)) for r in rows}
     dana = by_name["plan_dana.xlsx"]
-    assert (dana["Region"], dana["Owner"], dana["Rows"]) == ("EMEA", "Dana", 5)
+    assert (dana["Region"], dana["Owner"], dana["Rows"]) == (None, "Dana, Luis, Priya (+1)", 5)
     stage_total = sum(dana[f"{s} budget"] for s in ("Upstream", "Downstream", "Review", "Not labelled"))
     assert stage_total == sum(r[8] for r in ROWS)
     assert by_name["broken.xlsx"]["Problem"]                    # unreadable: said, not fatal

@@ -158,7 +158,7 @@ def _xlsxwriter_apply(dest: Path, changes: ChangeList, headers: list[str], rows:
     ws = wb.add_worksheet("Plan")
     r0, c0 = xl_cell_to_rowcol(top_left)
     ext = [c for ch in changes for c in (ch.columns if isinstance(ch, ExtendTable) else ())]
-    cells = [c for c in changes if isinstance(c, SetCell)]
+    cells = list(ChangeList(list(changes)).cells())
     if as_table:
         cols = [{"header": h} for h in headers] + [
             {"header": c.name, **({"formula": "=" + c.formula} if c.formula else {})} for c in ext]
@@ -216,10 +216,9 @@ def same(a: object, b: object, scale: float = 1.0) -> bool:
 
 def formula_cells(changes: ChangeList) -> list[SetCell]:
     out = []
+    out.extend(c for c in ChangeList(list(changes)).cells() if c.formula)
     for ch in changes:
-        if isinstance(ch, SetCell) and ch.formula:
-            out.append(ch)
-        elif isinstance(ch, ReplaceSheet):
+        if isinstance(ch, ReplaceSheet):
             out.extend(c for c in ch.cells if c.formula)
     return out
 
@@ -228,7 +227,8 @@ def build(tmp: Path, n: int, as_table: bool, seed: int = 1, *, top_left: str | N
           force_xlsxwriter: bool = False, config=None, user_stage: bool = False):
     """Generate, parse, label, summarise and write one plan.  Returns a dict of everything."""
     from xlplugin.config import Config
-    from xlplugin.summarize import metric_changes, summary_changes
+    from xlplugin.summarize import metric_changes
+    from xlplugin.summary import summary_changes
 
     top_left = top_left or ("A1" if as_table else "C5")
     rows, stages = gen_rows(n, seed, user_stage)
@@ -263,7 +263,7 @@ import pytest  # noqa: E402
 from tests import libreoffice as lo  # noqa: E402
 from xlplugin.config import Config  # noqa: E402
 from xlplugin.model import Finding, split_ref  # noqa: E402
-from xlplugin.summarize import NOT_LABELLED, quarter_of, summary_changes  # noqa: E402
+from xlplugin.summary import NOT_LABELLED, quarter_of, summary_changes  # noqa: E402
 
 needs_lo = pytest.mark.skipif(not lo.available(), reason="LibreOffice is not installed")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -281,6 +281,13 @@ def _cells(sheet: ReplaceSheet) -> dict[tuple[int, int], SetCell]:
 
 def _find_row(cells: dict[tuple[int, int], SetCell], text: str, after: int = 0) -> int:
     return min(r for (r, c), cell in cells.items() if c == 1 and r > after and cell.value == text)
+
+
+def _head_row(cells: dict[tuple[int, int], SetCell], title: str) -> int:
+    """The header row of the block titled `title` (under its title and its note)."""
+    top = _find_row(cells, title)
+    return min(r for (r, c), cell in cells.items() if c == 1 and r > top
+               and cell.style is not None and cell.style.fill == "DDEBF7")
 
 
 def _pandas_figures(rows: list[list[object]], stages: list[object], fy_start: int) -> dict:
@@ -318,7 +325,7 @@ def _check_against_pandas(res: dict, book: lo.Book) -> int:
     got = book[sheet.name]
     scale = fig["total"]
     n = 0
-    hdr = _find_row(cells, "Budget by stage") + 1
+    hdr = _head_row(cells, "Activities and budget by stage")
     heads = {cells[(hdr, c)].value: c for (r, c) in cells if r == hdr}
     for i, stage in enumerate(("Upstream", "Downstream", "Review", NOT_LABELLED)):
         r = hdr + 1 + i
@@ -326,11 +333,11 @@ def _check_against_pandas(res: dict, book: lo.Book) -> int:
         assert same(got.get((r, heads["Actual"])), fig["stage_actual"].get(stage, 0.0), scale), stage
         n += 2
     assert same(got[(hdr + 5, heads["Budget"])], fig["total"], scale)
-    fr = _find_row(cells, "Funnel by stage") + 1
+    fr = _head_row(cells, "Funnel by stage")
     for i, stage in enumerate(("Upstream", "Downstream", "Review", NOT_LABELLED)):
         assert same(got.get((fr + 1 + i, 2)), fig["stage_leads"].get(stage, 0.0), scale)
         n += 1
-    qr = _find_row(cells, "Budget by quarter and stage") + 1
+    qr = _head_row(cells, "Budget by quarter and stage")
     r = qr + 1
     while cells[(r, 1)].value.startswith("FY"):
         for k, stage in enumerate(("Upstream", "Downstream", "Review", NOT_LABELLED)):
@@ -338,7 +345,7 @@ def _check_against_pandas(res: dict, book: lo.Book) -> int:
             assert same(got.get((r, 2 + k)), want, scale), (cells[(r, 1)].value, stage)
             n += 1
         r += 1
-    cr = _find_row(cells, "Budget by channel and stage") + 1
+    cr = _head_row(cells, "Budget by channel and stage")
     r = cr + 1
     while cells[(r, 1)].value not in ("Other / no channel", "Total"):
         want = fig["channel_budget"][cells[(r, 1)].value.casefold()]
@@ -443,7 +450,7 @@ def test_plan_text_is_never_a_formula_and_criteria_match_exactly(tmp_path):
     assert crits
 
 
-def test_integration_check_against_the_floor(tmp_path):
+def test_balance_of_upstream_and_downstream_against_the_floor(tmp_path):
     rows = [[f"A{i}", f"Act {i}", "", "Search", "", dt.date(2027, 1, 5), None, "", b, b, "", 1, 1, 1, 1, 1]
             for i, b in enumerate([950, 50])]
     src = make_plan(tmp_path / "p.xlsx", rows, HEADERS)
@@ -451,7 +458,7 @@ def test_integration_check_against_the_floor(tmp_path):
     labels = labels_for(parsed, ["Downstream", "Upstream"])
     sheet = _sheet(summary_changes(parsed, labels, [], Config(stage_floor=0.10), "p.xlsx"))
     cells = _cells(sheet)
-    r = _find_row(cells, "Integration check") + 1
+    r = _head_row(cells, "Balance of upstream and downstream")
     status = {cells[(r + k, 1)].value: cells[(r + k, 4)].value for k in (1, 2)}
     assert status == {"Upstream": "Below floor", "Downstream": "OK"}
     assert cells[(r + 1, 2)].value == pytest.approx(0.05)

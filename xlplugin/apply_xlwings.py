@@ -683,6 +683,9 @@ def apply_to_book(book: Any, changes: ch.ChangeList | Iterable[ch.Change], *,
         if isinstance(c, ch.SetCell):
             pending.append(c)       # batched: one call per run of cells
             continue
+        if isinstance(c, ch.ValueColumn | ch.FormulaColumn):
+            pending.extend(c.cells())
+            continue
         flush()
         if isinstance(c, ch.ClearMarks):
             continue

@@ -6,14 +6,21 @@ immutable data with no I/O, so `--dry-run` can print it and tests can compare it
 
 Rows and columns are 1-based Excel numbers.  A `value` that is a str is always
 written as text, never as a formula, whatever it starts with.
+
+Most changes name one cell; the plan-sized ones name a column: FormulaColumn (one
+formula filled down, with a cached value per row) and ValueColumn (a value per row),
+so a render emits O(columns) changes for any number of rows and a target writes each
+column in one block (the file target as a shared formula, xlwings as one range write).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from xlplugin.model import CellValue, cell_ref
+from xlplugin.model import CellValue, cell_ref, col_index, col_letter
 
 MARK_ERROR = "FFC7CE"     # Excel's "Light red fill"
 MARK_WARNING = "FFEB9C"   # Excel's "Neutral" amber
@@ -159,6 +166,7 @@ class Series:
     values: str            # absolute ref with sheet, "'Summary'!$B$5:$B$8"
     categories: str        # "'Summary'!$A$5:$A$8"
     color: str | None = None   # RGB hex
+    point_colors: tuple[str, ...] = ()   # one per category (a doughnut's slices)
 
 
 @dataclass(frozen=True)
@@ -170,6 +178,19 @@ class ChartSpec:
     anchor_col: int
     width_px: int = 480
     height_px: int = 288
+    data_labels: bool = False      # each bar/slice shows its value (a doughnut: its percentage)
+    number_format: str | None = None   # of the value axis and data labels
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """How a sheet the tool makes prints: landscape, one page wide (as many pages tall as
+    it needs), manual page breaks before these rows (so a block and its chart stay on one
+    page).  Header rows to repeat are a DefinedName `_xlnm.Print_Titles` local to the sheet."""
+
+    landscape: bool = True
+    fit_to_width: bool = True
+    row_breaks: tuple[int, ...] = ()     # a page starts at each of these rows
 
 
 @dataclass(frozen=True)
@@ -187,6 +208,7 @@ class ReplaceSheet:
     charts: tuple[ChartSpec, ...] = ()
     after: str | None = None                             # place after this sheet; default last
     tab_color: str | None = None
+    page: PageSetup | None = None                        # print settings; None: the defaults
 
     def describe(self) -> str:
         return (f"sheet {self.name}: {len(self.cells)} cells, {len(self.hyperlinks)} links, "
@@ -203,8 +225,170 @@ class DefinedName:
         return f"name {self.name} = {self.value}"
 
 
+# ---- column-level changes --------------------------------------------------------
+
+class _Keep:
+    """The KEEP marker in a ValueColumn: leave this row's cell as it is."""
+
+    _it: _Keep | None = None
+
+    def __new__(cls) -> _Keep:
+        if cls._it is None:
+            cls._it = super().__new__(cls)
+        return cls._it
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+    def __reduce__(self) -> str:   # pickles (process pools) as the same singleton
+        return "KEEP"
+
+
+KEEP = _Keep()
+
+
+def _preview(values: tuple, n: int = 3) -> str:
+    shown = ", ".join(repr(v) for v in values[:n])
+    return shown + (f", ... ({len(values):,} rows)" if len(values) > n else "")
+
+
+@dataclass(frozen=True)
+class ValueColumn:
+    """A block of values down one column: values[i] goes to row first_row + i.
+
+    A str is text (never a formula); None empties the cell; KEEP leaves it as it is
+    (a stage a person typed).  `style` applies to every written row; `header`, when
+    not None, is written at header_row (default first_row - 1) with header_style."""
+
+    sheet: str
+    col: int
+    first_row: int
+    values: tuple[CellValue | _Keep, ...]
+    style: Style | None = None
+    header: CellValue = None
+    header_style: Style | None = None
+    header_row: int | None = None
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.values) - 1
+
+    def head(self) -> SetCell | None:
+        if self.header is None:
+            return None
+        row = self.header_row if self.header_row is not None else self.first_row - 1
+        return SetCell(self.sheet, row, self.col, self.header, style=self.header_style)
+
+    def cells(self) -> Iterator[SetCell]:
+        """The same writes one cell at a time (for small targets and tests)."""
+        h = self.head()
+        if h is not None:
+            yield h
+        for i, v in enumerate(self.values):
+            if v is not KEEP:
+                yield SetCell(self.sheet, self.first_row + i, self.col, v, style=self.style)  # type: ignore[arg-type]
+
+    def describe(self) -> str:
+        letter = col_letter(self.col)
+        head = f" header {self.header!r}," if self.header is not None else ""
+        kept = sum(v is KEEP for v in self.values)
+        keep = f" ({kept:,} kept as they are)" if kept else ""
+        return (f"set {self.sheet}!{letter}{self.first_row}:{letter}{self.last_row}{head} "
+                f"values {_preview(self.values)}{keep}")
+
+
+@dataclass(frozen=True)
+class FormulaColumn:
+    """One formula filled down a column, as Excel's fill-down does: `formula` (no '=')
+    is the first row's, and its relative A1 references move with the row (structured
+    references and $-absolute ones do not).  values[i] is row first_row + i's cached
+    result (a float, or "" where the formula's guard yields text).  The file target
+    writes it as a shared formula; `style` (a number format) applies to every row."""
+
+    sheet: str
+    col: int
+    first_row: int
+    formula: str
+    values: tuple[CellValue, ...]
+    style: Style | None = None
+    header: CellValue = None
+    header_style: Style | None = None
+    header_row: int | None = None
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.values) - 1
+
+    def head(self) -> SetCell | None:
+        if self.header is None:
+            return None
+        row = self.header_row if self.header_row is not None else self.first_row - 1
+        return SetCell(self.sheet, row, self.col, self.header, style=self.header_style)
+
+    def formula_at(self, row: int) -> str:
+        """The formula as Excel sees it in `row` (the fill-down of the first row's)."""
+        return shift_formula(self.formula, row - self.first_row, 0)
+
+    def cells(self) -> Iterator[SetCell]:
+        """The same writes one cell at a time (for small targets and tests)."""
+        h = self.head()
+        if h is not None:
+            yield h
+        for i, v in enumerate(self.values):
+            r = self.first_row + i
+            yield SetCell(self.sheet, r, self.col, v, self.formula_at(r), self.style)
+
+    def describe(self) -> str:
+        letter = col_letter(self.col)
+        head = f" header {self.header!r}," if self.header is not None else ""
+        return (f"fill {self.sheet}!{letter}{self.first_row}:{letter}{self.last_row}{head} "
+                f"={self.formula}  (cached {_preview(self.values)})")
+
+
+Column = ValueColumn | FormulaColumn
+
+# A1 references in a formula, skipping string literals, quoted sheet names and
+# structured-reference brackets.  Groups: cell (1-4), column range (5-8), row range (9-12).
+# A name followed by '[' is a Table (T1[Budget]), not a cell.
+_FORMULA_TOKEN = re.compile(
+    r"\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*'|\[[^\]]*\]"
+    r"|(?<![\w.$])(\$?)([A-Za-z]{1,3})(\$?)(\d{1,7})(?![\w(!\[])"
+    r"|(?<![\w.$:])(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3})(?![\w(!])"
+    r"|(?<![\w.$:])(\$?)(\d{1,7}):(\$?)(\d{1,7})(?![\w(!.:])")
+
+
+def shift_formula(formula: str, drow: int, dcol: int) -> str:
+    """Move a formula's relative references by (drow, dcol), as Excel does when it fills a
+    shared formula into a dependent cell; a reference pushed off the sheet becomes #REF!."""
+    if not drow and not dcol:
+        return formula
+
+    def c(letters: str, absolute: str) -> str | None:
+        n = col_index(letters) + (0 if absolute else dcol)
+        return f"{absolute}{col_letter(n)}" if 1 <= n <= 16384 else None
+
+    def r(digits: str, absolute: str) -> str | None:
+        n = int(digits) + (0 if absolute else drow)
+        return f"{absolute}{n}" if 1 <= n <= 1048576 else None
+
+    def sub(m: re.Match) -> str:
+        g = m.groups()
+        if g[1] is not None:
+            col_part, row_part = c(g[1], g[0]), r(g[3], g[2])
+            return col_part + row_part if col_part and row_part else "#REF!"
+        if g[5] is not None:
+            a, b = c(g[5], g[4]), c(g[7], g[6])
+            return f"{a}:{b}" if a and b else "#REF!"
+        if g[9] is not None:
+            a, b = r(g[9], g[8]), r(g[11], g[10])
+            return f"{a}:{b}" if a and b else "#REF!"
+        return m.group(0)   # a string, a quoted sheet name or a bracket: as is
+
+    return _FORMULA_TOKEN.sub(sub, formula)
+
+
 Change = (SetCell | MarkCell | SetNote | ClearMarks | SetColumnWidth | ExtendTable
-          | ListValidation | ReplaceSheet | DefinedName)
+          | ListValidation | ReplaceSheet | DefinedName | ValueColumn | FormulaColumn)
 
 
 @dataclass
@@ -228,4 +412,13 @@ class ChangeList:
         return iter(self.changes)
 
     def describe(self) -> list[str]:
+        """One line per change (a column is one line): for --dry-run only."""
         return [c.describe() for c in self.changes]
+
+    def cells(self) -> Iterator[SetCell]:
+        """Every cell write, columns expanded row by row (tests, small targets)."""
+        for c in self.changes:
+            if isinstance(c, SetCell):
+                yield c
+            elif isinstance(c, ValueColumn | FormulaColumn):
+                yield from c.cells()

@@ -36,7 +36,13 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 SHIPPED_SCHEMA = "marketing_plan.yaml"
+# The shipped schema for each sheet kind (model.SHEET_KINDS; locate decides the kind).
+KIND_SCHEMAS = {"activity_plan": SHIPPED_SCHEMA, "budget": "budget.yaml",
+                "performance_log": "performance_log.yaml", "content_calendar": "content_calendar.yaml",
+                "media_plan": "media_plan.yaml"}
 KPI_STAGES = "kpi_stages.yaml"
+# Columns that can name a plan row when there is no Activity column (kinds.LABEL_FIELDS).
+_OTHER_LABELS = frozenset({"category", "channel", "placement", "description"})
 # Canonical names shown when a required column is missing (locate's synonyms, when it has them, win).
 _FALLBACK_NAMES = {
     "activity": ["Activity", "Campaign", "Tactic", "Initiative"],
@@ -124,10 +130,10 @@ def available_checks() -> list[str]:
     return sorted(getattr(Check, "REGISTERED_CUSTOM_CHECKS", {}))
 
 
-def load_schema(schema_path: Path | str | None = None):
-    """The shipped schema, merged with a team's schema file when given: the team's
-    columns replace same-named shipped ones, its other columns and frame checks are added."""
-    shipped = _validators_dir() / SHIPPED_SCHEMA
+def load_schema(schema_path: Path | str | None = None, kind: str = "activity_plan"):
+    """The shipped schema for the sheet kind, merged with a team's schema file when given: the
+    team's columns replace same-named shipped ones, its other columns and frame checks are added."""
+    shipped = _validators_dir() / KIND_SCHEMAS.get(kind, SHIPPED_SCHEMA)
     schema = _load_yaml_schema(str(shipped), shipped.stat().st_mtime)
     if schema_path is None:
         return schema
@@ -157,6 +163,15 @@ def _runtime_schema(schema, plan: PlanTable, config: Config, frame_cols: set[str
         for field in ("start", "end"):
             if field in frame_cols:
                 updates.setdefault(field, []).append(Check.xp_within_period(min_value=lo, max_value=hi, ignore_na=False))
+    # The row is named by another column ("Activity Type", "Expense Category", "Channel"):
+    # a missing Activity column is then no error.
+    label_elsewhere = "activity" not in frame_cols and bool(frame_cols & _OTHER_LABELS)
+    if label_elsewhere and "activity" in schema.columns and schema.columns["activity"].required:
+        import copy
+        columns = dict(schema.columns)
+        columns["activity"] = copy.copy(columns["activity"])  # the cached schema stays as it is
+        columns["activity"].required = False
+        schema = schema.__class__(columns=columns, checks=list(schema.checks), strict=False, coerce=False)
     if not updates:
         return schema
     from pandera.pandas import Column
@@ -393,8 +408,10 @@ def _missing_column(b: _Builder, field: str) -> Finding:
     headers = [c.header for c in b.plan.columns if c.header and not c.field]
     pool = {h.casefold(): h for h in headers}
     close: list[str] = []
+    # A rename is suggested only for a near-miss spelling ("Budjet"): never "rename
+    # 'Location' to 'Activity'".
     for n in names:
-        close += difflib.get_close_matches(n.casefold(), list(pool), n=1, cutoff=0.6)
+        close += difflib.get_close_matches(n.casefold(), list(pool), n=1, cutoff=0.8)
     best = pool[max(set(close), key=lambda h: max(difflib.SequenceMatcher(None, h, n.casefold()).ratio()
                                                   for n in names))] if close else None
     hint = (f'rename "{best}" to "{names[0]}"; ' if best else "") + "headers recognised for " \
@@ -545,12 +562,16 @@ def check_plan(parsed: ParsedPlan, config: Config | None = None, labels: list[La
                schema_path: Path | None = None) -> list[Finding]:
     """Every finding for one parsed plan, sorted by row then column."""
     config = config or Config()
-    schema = load_schema(schema_path)
+    schema = load_schema(schema_path, parsed.plan.kind)
     schema = _runtime_schema(schema, parsed.plan, config, set(parsed.frame.columns))
     b = _Builder(parsed)
-    findings = _merge(list(parsed.findings), _schema_findings(schema, parsed, b))
+    # A weekday-grid calendar has entries in cells, not columns of fields: nothing for the schema.
+    grid_layout = parsed.plan.layout == "weekday_grid"
+    findings = _merge(list(parsed.findings), [] if grid_layout else _schema_findings(schema, parsed, b))
     findings += _budget_cap(parsed, config, b)
-    if labels:
+    # The upstream/downstream balance is a plan's and a budget's question, not a log's or a
+    # media plan's (all advertising, all downstream by nature).
+    if labels and parsed.plan.kind in ("activity_plan", "budget"):
         findings += _stage_floor(parsed, config, labels, b)
         findings += _kpi_stage(parsed, labels, b)
     findings.sort(key=lambda f: (f.row or 0, f.col or 0, f.rule))

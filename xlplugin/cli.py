@@ -6,14 +6,17 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 from xlplugin import __version__
+from xlplugin.addin.commands import app as addin_app  # typer only: --help stays light
 
 app = typer.Typer(
     name="xlplugin",
@@ -23,25 +26,44 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.add_typer(addin_app, name="addin")
 
 EXTENSIONS = (".xlsx", ".xlsm")
 
+
+class _PlainHelp(TyperCommand):
+    """Help in the usual Unix shape: typer 0.29 prints `{PATH}...` and type labels such
+    as `<list[str]>`; print `PATH...` and let the metavars (DIR, FILE, N) say it."""
+
+    def get_help(self, ctx) -> str:
+        text = re.sub(r"\{([A-Z]+)\}", r"\1", super().get_help(ctx))
+        return re.sub(r" <[\w\[\]|,. ]+>", "", text)
+
 # Options shared by several commands.
-Paths = Annotated[list[str], typer.Argument(help="Workbooks, folders or glob patterns.")]
-OutDir = Annotated[Path | None, typer.Option("--out", help="Write results into this folder (same file names).")]
+Paths = Annotated[list[str], typer.Argument(metavar="PATH", show_default=False,
+                                             help="Workbooks, folders or glob patterns.")]
+OutDir = Annotated[Path | None, typer.Option("--out", metavar="DIR", help="Write results into this folder (same file names).")]
 InPlace = Annotated[bool, typer.Option("--in-place", help="Update the input workbooks themselves.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the change list instead of writing.")]
-Sheet = Annotated[str | None, typer.Option("--sheet", help="The plan's sheet (default: found automatically).")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default: xlplugin.toml beside the workbook or here).")]
-SchemaOpt = Annotated[Path | None, typer.Option("--schema", help="A pandera YAML schema to use for the plan.")]
-TaxonomyOpt = Annotated[Path | None, typer.Option("--taxonomy", help="A stage taxonomy file to use instead of the shipped one.")]
-LearnOpt = Annotated[list[Path] | None, typer.Option("--learn-from", help="Past plans whose Stage column people set (repeatable).")]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Files processed in parallel (default: all cores).")]
+Sheet = Annotated[str | None, typer.Option("--sheet", metavar="NAME", help="The plan's sheet (default: found automatically).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", metavar="FILE", help="Settings file (default: xlplugin.toml beside the workbook or here).")]
+SchemaOpt = Annotated[Path | None, typer.Option("--schema", metavar="FILE", help="A pandera YAML schema to use for the plan.")]
+TaxonomyOpt = Annotated[Path | None, typer.Option("--taxonomy", metavar="FILE", help="A stage taxonomy file to use instead of the shipped one.")]
+LearnOpt = Annotated[list[Path] | None, typer.Option("--learn-from", metavar="PATH", help="Past plans (files or folders) whose Stage column people set; repeatable.")]
+FixOpt = Annotated[bool, typer.Option("--fix", help="Write numbers and dates typed as text back as real values where the reading is unambiguous (clear undoes it).")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", metavar="N", show_default=False, help="Files processed in parallel (default: all cores).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="ADDRESS",
+    help="Run on a Dask distributed cluster (tcp://HOST:PORT); the files must be on storage its workers share.")]
 
 
 def _console(stderr: bool = False):
+    """A rich console; when output is not a terminal (CI logs, a pipe) lines are never
+    wrapped or cut at 80 columns."""
     from rich.console import Console
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 10_000
+    return Console(stderr=stderr, highlight=False, width=width, soft_wrap=width is not None)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -58,7 +80,7 @@ def expand_paths(items: list[str]) -> list[Path]:
         if p.is_dir():
             found += sorted(q for q in p.rglob("*")
                             if q.suffix.lower() in EXTENSIONS and not q.name.startswith("~$"))
-        elif any(ch in item for ch in "*?["):
+        elif any(ch in item for ch in "*?[") and not p.exists():   # "[Q1] plan.xlsx" is a name
             found += sorted(Path(m) for m in glob.glob(item, recursive=True)
                             if Path(m).suffix.lower() in EXTENSIONS and not Path(m).name.startswith("~$"))
         else:
@@ -76,37 +98,28 @@ def _options(**kw):
     return Options(learn_from=tuple(learn), **kw)
 
 
-def _run_files(paths: list[Path], opts, jobs: int, progress: bool):
-    """Process files (in parallel when there are several) with a progress bar."""
-    from xlplugin.pipeline import process_file
+def _run_files(paths: list[Path], opts, jobs: int, progress: bool, scheduler: str | None = None):
+    """Process files here, in a local process pool, or on a Dask cluster, with a progress bar."""
+    from xlplugin.batch import run_batch
+    from xlplugin.errors import XlpluginError
 
     model = None
-    if opts.learn_from:
-        from xlplugin.errors import XlpluginError
-        from xlplugin.learn import learn_from
-        try:
+    try:
+        if opts.learn_from:
+            from xlplugin.learn import learn_from
             model = learn_from(list(opts.learn_from))
-        except XlpluginError as e:
-            _fail(str(e))
-    if opts.out_dir is not None:
-        opts.out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
-    if jobs == 1 or len(paths) == 1:
-        results = []
+        if scheduler is None or not jobs:
+            from xlplugin.config import load_config
+            run_cfg = load_config(opts.config_path)
+            scheduler = scheduler if scheduler is not None else run_cfg.scheduler
+            jobs = jobs or run_cfg.jobs
+        if opts.out_dir is not None:
+            opts.out_dir.mkdir(parents=True, exist_ok=True)
         with _progress(progress, len(paths)) as (bar, task):
-            for p in paths:
-                results.append(process_file(p, opts, model=model))
-                bar.advance(task)
-        return results
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    results_by_path = {}
-    with _progress(progress, len(paths)) as (bar, task), ProcessPoolExecutor(jobs) as pool:
-        futures = {pool.submit(process_file, p, opts, model): p for p in paths}
-        for fut in as_completed(futures):
-            results_by_path[futures[fut]] = fut.result()
-            bar.advance(task)
-    return [results_by_path[p] for p in paths]
+            return run_batch(paths, opts, jobs=jobs, scheduler=scheduler or None, model=model,
+                             on_done=lambda _r: bar.advance(task))
+    except XlpluginError as e:
+        _fail(str(e))
 
 
 class _NoBar:
@@ -133,27 +146,13 @@ class _progress:
             self.bar.__exit__(*exc)
 
 
-def _result_table(results, title: str = "xlplugin") -> None:
-    from rich.table import Table
-    table = Table(title=title, title_justify="left")
-    for col in ("file", "rows", "errors", "warnings", "output", "seconds"):
-        table.add_column(col, justify="right" if col in ("rows", "errors", "warnings", "seconds") else "left",
-                         overflow="fold")
-    for r in results:
-        if r.error:
-            table.add_row(str(r.path), "-", "[red]unreadable[/red]", "-", r.error, f"{r.seconds:.2f}")
-        else:
-            err = f"[red]{r.errors}[/red]" if r.errors else "0"
-            warn = f"[yellow]{r.warnings}[/yellow]" if r.warnings else "0"
-            table.add_row(str(r.path), str(r.rows), err, warn, str(r.output or "-"), f"{r.seconds:.2f}")
-    _console().print(table)
-
-
 def _report_errors(results) -> None:
+    """Each failed file once, on stderr: what went wrong, and what to do about it."""
     err = _console(stderr=True)
     for r in results:
         if r.error:
-            err.print(f"error: {r.error}", markup=False, soft_wrap=True)
+            advice = f" ({r.advice})" if r.advice else ""
+            err.print(f"error: {r.error}{advice}", markup=False, soft_wrap=True)
 
 
 def _exit(results, warnings_as_errors: bool = False) -> None:
@@ -172,18 +171,19 @@ def _print_dry_run(results) -> None:
 
 
 def _write_command(paths, steps, out_dir, in_place, dry_run, sheet, config, schema=None, taxonomy=None,
-                   learn_from=None, jobs=0, title="xlplugin"):
+                   learn_from=None, jobs=0, title="xlplugin", fix=False, scheduler=None):
     files = expand_paths(paths)
     if not files:
         _fail("no workbooks (.xlsx, .xlsm) found in " + ", ".join(paths))
     opts = _options(steps=frozenset(steps), out_dir=out_dir, in_place=in_place, dry_run=dry_run,
                     sheet=sheet, config_path=config, schema_path=schema, taxonomy_path=taxonomy,
-                    learn_from=learn_from)
-    results = _run_files(files, opts, jobs, progress=True)
+                    learn_from=learn_from, fix=fix)
+    results = _run_files(files, opts, jobs, progress=True, scheduler=scheduler)
     if dry_run:
         _print_dry_run(results)
     _report_errors(results)
-    _result_table(results, title)
+    from xlplugin import report
+    report.print_results(results, _console(), title)
     _exit(results)
 
 
@@ -202,41 +202,47 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
     """
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def run(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
         sheet: Sheet = None, config: ConfigOpt = None, schema: SchemaOpt = None,
-        taxonomy: TaxonomyOpt = None, learn_from: LearnOpt = None, jobs: JobsOpt = 0) -> None:
+        taxonomy: TaxonomyOpt = None, learn_from: LearnOpt = None, fix: FixOpt = False,
+        jobs: JobsOpt = 0, scheduler: SchedulerOpt = None) -> None:
     """Validate, label and summarise workbooks (files, folders, globs); write the results."""
     _write_command(paths, ("check", "label", "summarize"), out, in_place, dry_run, sheet, config,
-                   schema, taxonomy, learn_from, jobs, title="xlplugin run")
+                   schema, taxonomy, learn_from, jobs, title="xlplugin run", fix=fix, scheduler=scheduler)
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def check(paths: Paths,
-          fmt: Annotated[str, typer.Option("--format", "-f", help="text, json, junit or github.")] = "text",
-          output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+          fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="text, json, junit or github.")] = "text",
+          output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file.")] = None,
           warnings_as_errors: Annotated[bool, typer.Option("--warnings-as-errors", help="Exit 1 on warnings too.")] = False,
           sheet: Sheet = None, config: ConfigOpt = None, schema: SchemaOpt = None,
-          taxonomy: TaxonomyOpt = None, jobs: JobsOpt = 0) -> None:
+          taxonomy: TaxonomyOpt = None, jobs: JobsOpt = 0, scheduler: SchedulerOpt = None,
+          explain: Annotated[bool, typer.Option("--explain", help="Show which table was taken and why: sheet, header row, each column's field and synonym, the kind, the runner-up (with --format json: as JSON).")] = False) -> None:
     """Validate workbooks without changing them; print a report (exit 1 on errors)."""
     if fmt not in ("text", "json", "junit", "github"):
         _fail(f"unknown --format {fmt!r}: use text, json, junit or github")
     files = expand_paths(paths)
     if not files:
         _fail("no workbooks (.xlsx, .xlsm) found in " + ", ".join(paths))
+    if explain:
+        _explain(files, fmt, sheet, config)
     opts = _options(steps=frozenset({"check"}), write=False, sheet=sheet, config_path=config,
                     schema_path=schema, taxonomy_path=taxonomy, warnings_as_errors=warnings_as_errors)
-    results = _run_files(files, opts, jobs, progress=fmt == "text" and output is None)
-    findings = [f for r in results for f in r.findings]
+    results = _run_files(files, opts, jobs, progress=fmt == "text" and output is None,
+                         scheduler=scheduler)
     _report_errors(results)
     from xlplugin import report
-    if fmt == "text" and output is None:
-        report.print_findings(findings, _console())
+    if fmt == "text" and output is None:   # failed files: the error lines above say it
+        report.print_findings([f for r in results for f in r.findings], _console(), files=len(results))
         for r in results:
             if not r.error and not r.findings:
                 _console().print(f"{r.path}: {r.rows} rows, no problems found", markup=False)
-    else:
-        text = report.format_findings(findings, fmt if fmt != "text" else "text")
+    else:   # a report is always whole and well-formed, failed files included
+        findings = [f for r in results for f in (
+            [report.file_finding(str(r.path), r.outcome, r.error, r.advice)] if r.error else r.findings)]
+        text = report.format_findings(findings, fmt, files=len(results))
         if output is not None:
             output.write_text(text, encoding="utf-8")
         else:
@@ -244,11 +250,35 @@ def check(paths: Paths,
     _exit(results, warnings_as_errors)
 
 
-@app.command()
+def _explain(files: list[Path], fmt: str, sheet: str | None, config: Path | None) -> None:
+    """`check --explain`: the choice locate makes on each file; exit 2 when one has no table."""
+    from xlplugin.errors import XlpluginError
+    from xlplugin.explain import explain_file, format_text
+    out, code = [], 0
+    for f in files:
+        try:
+            e = explain_file(f, sheet, config)
+        except XlpluginError as err:
+            if not err.file:
+                err.file = str(f)
+            e = {"file": str(f), "found": False, "error": str(err)}
+        code = max(code, 0 if e["found"] else 2)
+        out.append(e)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False, default=str) + "\n")
+    else:
+        con = _console()
+        for e in out:
+            con.print(e["error"] if "error" in e else format_text(e), markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command(cls=_PlainHelp)
 def label(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
-          fmt: Annotated[str, typer.Option("--format", "-f", help="'json' prints the labels instead of writing.")] = "xlsx",
+          fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", show_default=False,
+                                           help="'json' prints the labels (with IDs and activities) instead of writing.")] = "xlsx",
           sheet: Sheet = None, config: ConfigOpt = None, taxonomy: TaxonomyOpt = None,
-          learn_from: LearnOpt = None, jobs: JobsOpt = 0) -> None:
+          learn_from: LearnOpt = None, jobs: JobsOpt = 0, scheduler: SchedulerOpt = None) -> None:
     """Label every plan row Upstream, Downstream or Review, with a reason; write Stage columns."""
     if fmt not in ("xlsx", "json"):
         _fail(f"unknown --format {fmt!r}: use json (or leave it out to write the workbook)")
@@ -256,36 +286,39 @@ def label(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: 
         files = expand_paths(paths)
         opts = _options(steps=frozenset({"label"}), write=False, sheet=sheet, config_path=config,
                         taxonomy_path=taxonomy, learn_from=learn_from)
-        results = _run_files(files, opts, jobs, progress=False)
+        results = _run_files(files, opts, jobs, progress=False, scheduler=scheduler)
         _report_errors(results)
-        payload = [{"file": str(r.path), "sheet": r.sheet, "row": lab.row, "stage": lab.stage,
+        payload = [{"file": str(r.path), "sheet": r.sheet, "row": lab.row,
+                    "id": r.row_names.get(lab.row, (None, None))[0],
+                    "activity": r.row_names.get(lab.row, (None, None))[1], "stage": lab.stage,
                     "confidence": round(lab.confidence, 3), "reason": lab.reason, "source": lab.source}
                    for r in results for lab in r.labels]
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
         raise typer.Exit(max((2 if r.error else 0) for r in results))
     _write_command(paths, ("label",), out, in_place, dry_run, sheet, config, None, taxonomy,
-                   learn_from, jobs, title="xlplugin label")
+                   learn_from, jobs, title="xlplugin label", scheduler=scheduler)
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def summarize(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
               sheet: Sheet = None, config: ConfigOpt = None, taxonomy: TaxonomyOpt = None,
-              jobs: JobsOpt = 0) -> None:
+              fix: FixOpt = False, jobs: JobsOpt = 0, scheduler: SchedulerOpt = None) -> None:
     """Add metric columns and a Summary sheet of live formulas and charts."""
     _write_command(paths, ("summarize",), out, in_place, dry_run, sheet, config, None, taxonomy,
-                   None, jobs, title="xlplugin summarize")
+                   None, jobs, title="xlplugin summarize", fix=fix, scheduler=scheduler)
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def clear(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: DryRun = False,
-          jobs: JobsOpt = 0) -> None:
+          jobs: JobsOpt = 0, scheduler: SchedulerOpt = None) -> None:
     """Remove every highlight, note, column and sheet xlplugin added; restore original styles."""
-    _write_command(paths, ("clear",), out, in_place, dry_run, None, None, jobs=jobs, title="xlplugin clear")
+    _write_command(paths, ("clear",), out, in_place, dry_run, None, None, jobs=jobs, title="xlplugin clear",
+                   scheduler=scheduler)
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def rollup(paths: Paths,
-           out: Annotated[Path, typer.Option("--out", help="The roll-up workbook to write.")] = Path("rollup.xlsx"),
+           out: Annotated[Path, typer.Option("--out", metavar="FILE", help="The roll-up workbook to write.")] = Path("rollup.xlsx"),
            config: ConfigOpt = None) -> None:
     """One workbook summarising many plans: budget and actual by stage, findings, links."""
     from xlplugin.config import load_config
@@ -306,24 +339,26 @@ def _template_path(name: str) -> Path:
     return Path(str(files("xlplugin.templates") / name))
 
 
-@app.command()
-def new(path: Annotated[Path, typer.Argument(help="The workbook to create (.xlsx).")],
+@app.command(cls=_PlainHelp)
+def new(path: Annotated[Path, typer.Argument(metavar="PATH", help="The workbook to create (.xlsx).")],
+        empty: Annotated[bool, typer.Option("--empty", help="No example rows: one blank row to start from.")] = False,
         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
-    """Create a fresh plan workbook from the template."""
+    """Create a fresh plan workbook from the template (with example rows, or --empty)."""
     if path.suffix.lower() != ".xlsx":
         _fail(f"{path}: a new plan must be an .xlsx file")
     if path.exists() and not force:
         _fail(f"{path}: already exists (use --force to overwrite)")
-    src = _template_path("plan-template.xlsx")
+    src = _template_path("plan-template-empty.xlsx" if empty else "plan-template.xlsx")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     shutil.copyfile(src, tmp)
     os.replace(tmp, path)
-    _console().print(f"created {path} from the plan template", markup=False)
+    what = "an empty plan" if empty else "a plan with example rows (replace them with yours)"
+    _console().print(f"created {path}: {what}", markup=False)
 
 
-@app.command()
-def demo(out: Annotated[Path, typer.Option("--out", help="Folder for the demo output.")] = Path("demo-output")) -> None:
+@app.command(cls=_PlainHelp)
+def demo(out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the demo output.")] = Path("demo-output")) -> None:
     """Run the whole pipeline on the bundled sample plan and say where the result is."""
     from xlplugin.pipeline import Options, process_file
     out.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,13 @@ explicit `--config FILE`.  Every key is optional:
     [allowed]                       # allowed values per field (else from the workbook)
     channel = ["Search", "Social", "Events"]
 
+    [rollup.plans]                  # region and owner of each plan in `xlplugin rollup`
+    "EMEA/*.xlsx" = { region = "EMEA" }          # (a file name or glob; else the plan's own
+    "plan_dana.xlsx" = { owner = "Dana" }        #  Owner / Region columns; else blank)
+    [run]                           # batches (xlplugin run/check over many files)
+    jobs = 4                        # local worker processes (default: one per core)
+    scheduler = "tcp://10.0.0.5:8786"   # a Dask distributed cluster instead (shared storage)
+
     [files]
     columns = "my-columns.toml"     # extra header synonyms
     schema = "my-schema.yaml"       # pandera YAML schema replacing/adding to the shipped one
@@ -43,7 +50,10 @@ class Config:
     schema_file: Path | None = None
     taxonomy_file: Path | None = None
     sheet: str | None = None
+    jobs: int = 0
+    scheduler: str | None = None
     source: Path | None = None
+    rollup_plans: dict[str, dict[str, str]] = field(default_factory=dict)   # pattern -> region/owner
 
 
 def _date(v: object, key: str, path: Path) -> dt.date | None:
@@ -78,6 +88,7 @@ def load_config(path: str | Path | None = None, near: str | Path | None = None) 
     except tomllib.TOMLDecodeError as e:
         raise XlpluginError(f"invalid TOML ({e})", file=str(path)) from None
     plan = data.get("plan", {})
+    run = data.get("run", {})
     files = data.get("files", {})
     base = path.resolve().parent
 
@@ -97,7 +108,12 @@ def load_config(path: str | Path | None = None, near: str | Path | None = None) 
             schema_file=rel("schema"),
             taxonomy_file=rel("taxonomy"),
             sheet=plan.get("sheet"),
+            jobs=int(run.get("jobs", 0)),
+            scheduler=str(run["scheduler"]) if run.get("scheduler") else None,
             source=path,
+            rollup_plans={str(k): {f: str(v[f]) for f in ("region", "owner") if f in v}
+                          for k, v in data.get("rollup", {}).get("plans", {}).items()
+                          if isinstance(v, dict)},
         )
     except (TypeError, ValueError) as e:
         raise XlpluginError(f"invalid setting ({e})", file=str(path)) from None

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +81,8 @@ def run_command(book: Any, tag: str, *, original_fill: Any = None) -> CommandRes
                             file=book.name)
     source = XlwingsWorkbook(book)
     changes, analysis = book_changes(book, tag, source)
-    report = apply_to_book(book, changes, original_fill=original_fill, prior=source)
+    with screen_updating_off(book):
+        report = apply_to_book(book, changes, original_fill=original_fill, prior=source)
     result = CommandResult(tag, "", changes=changes.describe(), report=report)
     if analysis is not None:
         result.errors = sum(f.severity == "error" for f in analysis.findings)
@@ -99,6 +102,8 @@ def _message(tag: str, r: CommandResult, analysis: Any | None) -> str:
         parts.append(f"{r.errors} errors, {r.warnings} warnings in {rows} rows"
                      + (" (see the Validation sheet; notes on the highlighted cells)."
                         if r.errors or r.warnings else "."))
+        if r.errors or r.warnings:
+            parts.append(_most_frequent(analysis.findings))
     if tag in ("label", "run_all"):
         review = sum(lab.stage == "Review" for lab in analysis.labels)
         parts.append(f"Stages suggested for {len(analysis.labels)} rows" +
@@ -111,6 +116,52 @@ def _message(tag: str, r: CommandResult, analysis: Any | None) -> str:
     if rep.skipped:
         parts.append("Not available on this Excel: " + "; ".join(rep.skipped[:3]) + ".")
     return " ".join(parts)
+
+
+def _most_frequent(findings: list[Any], top: int = 3) -> str:
+    """"Most often: budget-not-a-number (3), ..." for the alert after Validate."""
+    from collections import Counter
+
+    from xlplugin.rules import BY_CODE
+    counts = Counter(f.rule for f in findings)
+    named = [f"{BY_CODE[code].name if code in BY_CODE else code} ({n})" for code, n in counts.most_common(top)]
+    more = len(counts) - len(named)
+    return "Most often: " + ", ".join(named) + (f", and {more} other kinds." if more > 0 else ".")
+
+
+@contextmanager
+def screen_updating_off(book: Any) -> Iterator[None]:
+    """Excel repaints once, after the writes (on the remote engine: until its next sync)."""
+    app = book.app
+    with suppress(Exception):  # an engine without the setting
+        app.screen_updating = False
+    try:
+        yield
+    finally:
+        with suppress(Exception):
+            app.screen_updating = True
+
+
+@contextmanager
+def status_bar(book: Any, text: str) -> Iterator[None]:
+    """A status-bar message while a command runs (desktop Excel; engines without one skip it)."""
+    app = book.app
+    try:
+        app.status_bar = text
+        shown = True
+    except Exception:
+        shown = False
+    try:
+        yield
+    finally:
+        if shown:
+            with suppress(Exception):
+                app.status_bar = False   # Excel's own text again
+
+
+STATUS = {"validate": "validating the plan", "label": "suggesting stages", "summary": "building the summary",
+          "run_all": "validating, labelling and summarizing", "clear": "clearing marks",
+          "new_plan": "creating a new plan"}
 
 
 def _book_path(book: Any) -> Path | None:
@@ -160,18 +211,36 @@ def _alert(book: Any, text: str) -> None:
         log.info("%s", text)
 
 
+LOG_FILE = Path.home() / ".xlplugin" / "xlplugin.log"
+
+
+def log_to_file(path: Path = LOG_FILE) -> Path:
+    """Ribbon runs log here (xlwings keeps Python's stderr only when Python fails)."""
+    from logging.handlers import RotatingFileHandler
+    root = logging.getLogger("xlplugin")
+    if not any(isinstance(h, RotatingFileHandler) for h in root.handlers):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+    return path
+
+
 def ribbon(tag: str) -> CommandResult | None:
     """Entry point of the add-in's VBA callback: `RunPython "import xlplugin.excel as x:
     x.ribbon('validate')"`.  Tells the user the outcome in a message box; a plan it
     cannot use gives one clear line, never a traceback."""
     import xlwings as xw
 
+    log_to_file()
     book = xw.Book.caller()
     if str(book.fullname).lower().endswith((".xlam", ".xla")):
         # RunPython's caller is the workbook holding the VBA: from the add-in, that is
         # the add-in itself, so the plan is the active workbook.
         book = xw.books.active
-    return ribbon_on(book, tag)
+    with status_bar(book, f"xlplugin: {STATUS.get(tag, tag)}..."):
+        return ribbon_on(book, tag)
 
 
 def ribbon_on(book: Any, tag: str, **kw: Any) -> CommandResult | None:
@@ -186,7 +255,8 @@ def ribbon_on(book: Any, tag: str, **kw: Any) -> CommandResult | None:
             raise
         log.exception("ribbon command %s failed", tag)
         _alert(book, f"xlplugin stopped unexpectedly ({e.__class__.__name__}: {e}). "
-                     "Nothing else was changed after this point; please report it.")
+                     f"Nothing else was changed after this point; details in {LOG_FILE}.")
         return None
+    log.info("%s on %s: %s", tag, book.name, result.message)
     _alert(book, result.message)
     return result

@@ -7,8 +7,10 @@ A metric is an expression over plan fields.  The same definition yields
   * the value Excel will compute, in Python, so it can be written as the cached value.
 
 Every input is guarded with ISNUMBER (catches blank AND text cells, which `=""` alone
-would not: text in a number cell makes `J5-K5` a #VALUE!) and every denominator with
-`<>0`.  A guarded-out row yields "" (text), which SUM/SUMIFS ignore.
+would not: text in a number cell makes `J5-K5` a #VALUE!): a row without its inputs
+yields "" (blank).  A zero denominator, or a figure with nothing to measure yet (no
+revenue for ROI, nothing spent for Variance %: a misleading -100% otherwise), yields
+"n/a".  Both are text, which SUM/SUMIFS ignore.
 
 Values follow Excel's view of the cells, not parse's: a number typed as text ("1,200")
 is not a number to SUMIFS or ISNUMBER, so `effective_numbers` keeps only real numeric
@@ -29,8 +31,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from xlplugin.model import ParsedPlan
 
 PERCENT = "0.0%"
-CURRENCY = "#,##0.00"
+CURRENCY = "#,##0"          # amounts when the plan's own format is unknown (no cents: plans rarely have them)
 RATIO = "0.00"
+COUNT = "#,##0"
+NA = "n/a"                  # shown where there is nothing to measure yet
 
 Kind = Literal["percent", "currency", "ratio"]
 FORMATS: dict[str, str] = {"percent": PERCENT, "currency": CURRENCY, "ratio": RATIO}
@@ -48,15 +52,22 @@ class Metric:
     kind: Kind
     compute: Callable[..., np.ndarray]   # numpy version of expr over float arrays
     width: float = 12.0
+    # placeholders that must be non-zero for the figure to mean anything yet ("n/a" otherwise)
+    measured: tuple[str, ...] = ()
 
     @property
     def number_format(self) -> str:
         return FORMATS[self.kind]
 
+    def format_for(self, money: str | None) -> str:
+        """The number format, with the plan's own currency format for amounts."""
+        return (money or CURRENCY) if self.kind == "currency" else FORMATS[self.kind]
+
 
 def _m(name: str, inputs: tuple[str, ...], expr: str, denominators: tuple[str, ...], kind: Kind,
-       compute: Callable[..., np.ndarray]) -> Metric:
-    return Metric(name, inputs, expr, denominators, kind, compute, max(11.0, len(name) + 3.0))
+       compute: Callable[..., np.ndarray], measured: tuple[str, ...] = ()) -> Metric:
+    return Metric(name, inputs, expr, denominators, kind, compute, max(11.0, len(name) + 3.0),
+                  measured)
 
 
 # Order = left-to-right order of the added columns.  `compute` gets keyword arrays named
@@ -65,15 +76,15 @@ METRICS: tuple[Metric, ...] = (
     _m("Variance", ("budget", "actual"), "{actual}-{budget}", (), "currency",
        lambda actual, budget: actual - budget),
     _m("Variance %", ("budget", "actual"), "({actual}-{budget})/{budget}", ("budget",), "percent",
-       lambda actual, budget: (actual - budget) / budget),
+       lambda actual, budget: (actual - budget) / budget, measured=("actual",)),
     _m("Spent %", ("budget", "actual"), "{actual}/{budget}", ("budget",), "percent",
        lambda actual, budget: actual / budget),
     _m("Share of budget", ("budget",), "{budget}/{total_budget}", (TOTAL,), "percent",
        lambda budget, total_budget: budget / total_budget),
     _m("ROI", ("revenue", "actual"), "({revenue}-{actual})/{actual}", ("actual",), "percent",
-       lambda revenue, actual: (revenue - actual) / actual),
+       lambda revenue, actual: (revenue - actual) / actual, measured=("revenue",)),
     _m("ROAS", ("revenue", "actual"), "{revenue}/{actual}", ("actual",), "ratio",
-       lambda revenue, actual: revenue / actual),
+       lambda revenue, actual: revenue / actual, measured=("revenue",)),
     _m("CPL", ("actual", "leads"), "{actual}/{leads}", ("leads",), "currency",
        lambda actual, leads: actual / leads),
     _m("CPA", ("actual", "conversions"), "{actual}/{conversions}", ("conversions",), "currency",
@@ -107,11 +118,30 @@ def row_formula(metric: Metric, refs: Mapping[str, str]) -> str:
     refs: field -> cell reference for this row ('J5' or 'Plan[[#This Row],[Budget]]'),
     plus TOTAL -> the column total expression when the metric uses it.
     """
-    conds = [f"ISNUMBER({refs[f]})" for f in metric.inputs]
-    conds += [f"{refs[d]}<>0" for d in metric.denominators]
     expr = metric.expr.format(**{k: refs[k] for k in placeholders(metric)})
-    cond = conds[0] if len(conds) == 1 else "AND(" + ",".join(conds) + ")"
-    return f'IF({cond},{expr},"")'
+    nonzero = [refs[d] for d in (*metric.denominators, *metric.measured)]
+    if nonzero:
+        expr = f'IF({_all([f"{r}<>0" for r in dict.fromkeys(nonzero)])},{expr},"{NA}")'
+    return f'IF({_all([f"ISNUMBER({refs[f]})" for f in metric.inputs])},{expr},"")'
+
+
+def _all(conds: list[str]) -> str:
+    return conds[0] if len(conds) == 1 else "AND(" + ",".join(conds) + ")"
+
+
+def ratio_formula(num: str, den: str, minus: str | None = None, measured: str | None = None) -> str:
+    """(num - minus) / den between two cells, "n/a" when den (or `measured`) is zero."""
+    top = f"({num}-{minus})" if minus else num
+    guard = _all([f"{den}<>0", *([f"{measured}<>0"] if measured else [])])
+    return f'IF({guard},{top}/{den},"{NA}")'
+
+
+def ratio_value(num: float, den: float, minus: float | None = None, measured: float | None = None
+                ) -> float | str:
+    """The value ratio_formula computes, in Python."""
+    if den == 0 or measured == 0:
+        return NA
+    return ((num - minus) if minus is not None else num) / den
 
 
 # ---- Excel's view of the cell values -------------------------------------------------
@@ -181,7 +211,8 @@ def effective_dates(parsed: ParsedPlan, fld: str) -> pd.Series:
 
 def row_values(metric: Metric, numbers: Mapping[str, pd.Series], total_budget: float | None = None
                ) -> list[object]:
-    """Cached value per row: a float, or "" where the formula's guard yields ""."""
+    """Cached value per row: a float, "" where an input is not a number, NA where the
+    figure has a zero denominator or nothing to measure yet (as row_formula)."""
     import numpy as np
 
     arrays = {f: numbers[f].to_numpy(dtype="float64") for f in metric.inputs}
@@ -190,18 +221,18 @@ def row_values(metric: Metric, numbers: Mapping[str, pd.Series], total_budget: f
     for a in arrays.values():
         ok &= ~np.isnan(a)
     kwargs: dict[str, object] = dict(arrays)
-    for d in metric.denominators:
+    measurable = np.ones(n, dtype=bool)
+    for d in (*metric.denominators, *metric.measured):
         if d == TOTAL:
             total = 0.0 if total_budget is None else total_budget
-            if total == 0:
-                ok &= False
+            measurable &= total != 0
             kwargs[TOTAL] = total
         else:
-            ok &= arrays[d] != 0
+            measurable &= arrays[d] != 0
     with np.errstate(divide="ignore", invalid="ignore"):
         result = metric.compute(**kwargs)
     result = np.broadcast_to(result, (n,))
-    return [float(v) if k else "" for v, k in zip(result, ok, strict=True)]
+    return [(float(v) if m else NA) if k else "" for v, k, m in zip(result, ok, measurable, strict=True)]
 
 
 def excel_sum(values: pd.Series | np.ndarray) -> float:

@@ -2,7 +2,12 @@
 -> render -> apply.  Used by every CLI command (and the batch runner), so they agree.
 
 `process_file` never raises for a bad input: it returns a FileResult whose `error`
-says what went wrong in one line (exit code 2), so one bad file never stops a batch.
+says what went wrong in one line and whose `outcome` names it in errors.py's words
+(exit code 2), so one bad file never stops a batch.
+
+Commands compose: a writing command that finds an earlier output where it writes
+re-derives that output's other parts too (label after run keeps the Validation and
+Summary sheets, current), and says so in `kept`.  `clear` on an output clears it in place.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from xlplugin.changes import ChangeList
 from xlplugin.config import Config, load_config
-from xlplugin.errors import XlpluginError
+from xlplugin.errors import AlreadyOutput, XlpluginError
 
 if TYPE_CHECKING:  # pragma: no cover
     from xlplugin.model import Finding, Label, ParsedPlan
@@ -41,6 +46,7 @@ class Options:
     taxonomy_path: Path | None = None
     learn_from: tuple[Path, ...] = ()
     warnings_as_errors: bool = False
+    fix: bool = False                  # write numbers/dates typed as text back as values
 
 
 @dataclass
@@ -52,8 +58,15 @@ class FileResult:
     labels: list[Label] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)   # described, for --dry-run
     error: str | None = None
+    outcome: str = ""                 # errors.py's word for a file-level failure
+    advice: str = ""                  # what to do about it
     seconds: float = 0.0
     sheet: str = ""
+    kind: str = ""                    # the sheet kind locate recognised (model.SHEET_KINDS)
+    kept: list[str] = field(default_factory=list)    # parts of an earlier output re-derived
+    fixed: list[str] = field(default_factory=list)   # cells --fix set right, described
+    note: str = ""                    # a word on what happened ("nothing to clear")
+    row_names: dict[int, tuple[object, object]] = field(default_factory=dict)  # row -> (ID, activity)
 
     @property
     def errors(self) -> int:
@@ -72,16 +85,34 @@ class FileResult:
 
 
 def output_path(src: Path, opts: Options) -> Path:
-    """Where a writing command puts its result: --in-place, --out DIR, or NAME.checked.xlsx."""
+    """Where a writing command puts its result: --in-place, --out DIR, or NAME.checked.xlsx.
+    `clear` on an xlplugin output clears that output itself."""
     if opts.in_place:
         return src
     if opts.out_dir is not None:
         return opts.out_dir / src.name
+    if opts.steps == {CLEAR}:
+        return src
     stem = src.stem
     if stem.endswith(".checked"):
-        raise XlpluginError("this is already an xlplugin output; use --in-place to update it, "
-                            "or --out DIR", file=str(src))
+        raise AlreadyOutput("this is already an xlplugin output", file=str(src))
     return src.with_name(f"{stem}.checked{src.suffix}")
+
+
+PART_NAMES = {CHECK: "Validation sheet", LABEL: "Stage columns", SUMMARIZE: "Summary sheet"}
+
+
+def compose(opts: Options, dest: Path) -> tuple[Options, list[str]]:
+    """The steps to run so that an earlier output at `dest` stays whole: its parts that
+    this command would not write are re-derived from the original as well."""
+    from dataclasses import replace
+
+    from xlplugin.intake import output_parts
+
+    extra = output_parts(dest) - opts.steps - {CLEAR}
+    if not extra or not opts.write or opts.steps == {CLEAR}:
+        return opts, []
+    return replace(opts, steps=frozenset(opts.steps | extra)), [PART_NAMES[s] for s in sorted(extra)]
 
 
 def _learned_model(opts: Options):
@@ -97,6 +128,9 @@ class Analysis:
     findings: list[Finding]
     labels: list[Label]
     config: Config
+    fixes: list = field(default_factory=list)      # fix.Fix: cells --fix writes
+    grid: object = None                            # the plan sheet's cell values (model.Grid)
+    header_style: object = None                    # changes.Style of the plan's header row
 
 
 def analyse(path: Path, opts: Options, config: Config | None = None, model=None) -> Analysis:
@@ -115,10 +149,17 @@ def analyse_source(wb, opts: Options, config: Config, model=None, file: str = ""
     from xlplugin.label import earlier_stages, label_plan, load_taxonomy, stage_findings
     from xlplugin.locate import locate_plan
     from xlplugin.parse import parse_plan
+    from xlplugin.read_formats import header_style, money_format
 
     plan = locate_plan(wb, sheet=opts.sheet, config=config)
     grid = wb.grid(plan.sheet)
     parsed = parse_plan(grid, plan, date1904=wb.date1904)
+    parsed.money_format = money_format(wb, plan)   # show amounts as the plan does
+    fixes = []
+    if opts.fix:   # from here on the plan is as it will be once fixed
+        from xlplugin.fix import apply_to_plan, find_fixes
+        fixes = find_fixes(parsed, parsed.findings)
+        parsed.findings = apply_to_plan(parsed, fixes, parsed.findings)
     # Labels feed the stage-share and KPI checks as well as the Stage column and Summary.
     taxonomy = load_taxonomy(opts.taxonomy_path or config.taxonomy_file)
     labels: list[Label] = label_plan(parsed, taxonomy=taxonomy, model=model,
@@ -132,13 +173,16 @@ def analyse_source(wb, opts: Options, config: Config, model=None, file: str = ""
                           key=lambda f: (f.row or 0, f.col or 0, f.rule))
     for f in findings:
         f.file = file
-    return Analysis(parsed, findings, labels, config)
+    return Analysis(parsed, findings, labels, config, fixes, grid, header_style(wb, plan))
 
 
 def render(analysis: Analysis, opts: Options, source_name: str) -> ChangeList:
     """Findings, labels and the summary as one change list (the seam)."""
     changes = ChangeList()
     parsed = analysis.parsed
+    if analysis.fixes:
+        from xlplugin.fix import fix_changes
+        changes.extend(fix_changes(analysis.fixes))
     if CHECK in opts.steps:
         from xlplugin.render_validation import validation_changes
         changes.extend(validation_changes(analysis.findings, parsed, source_name))
@@ -147,11 +191,35 @@ def render(analysis: Analysis, opts: Options, source_name: str) -> ChangeList:
         from xlplugin.render_labels import label_changes
         changes.extend(label_changes(parsed, analysis.labels))
     if SUMMARIZE in opts.steps:
-        from xlplugin.summarize import metric_changes, summary_changes
+        from xlplugin.summarize import metric_changes
+        from xlplugin.summary import summary_changes
         changes.extend(metric_changes(parsed))
-        changes.extend(summary_changes(parsed, analysis.labels, analysis.findings,
-                                       analysis.config, source_name))
-    return changes
+        checked = analysis.findings if CHECK in opts.steps else None   # None: "not checked"
+        changes.extend(summary_changes(parsed, analysis.labels, checked, analysis.config, source_name))
+    return _with_plan_header_style(changes, analysis)
+
+
+def _with_plan_header_style(changes: ChangeList, analysis: Analysis) -> ChangeList:
+    """Headers of the columns xlplugin adds look like the plan's own header cells."""
+    style, plan = analysis.header_style, analysis.parsed.plan
+    if style is None:
+        return changes
+    from dataclasses import replace
+
+    from xlplugin.changes import FormulaColumn, SetCell, ValueColumn
+    header_row = plan.table.first_row if plan.table is not None else plan.header_row
+    added = set(plan.tool_cols.values())
+
+    def ours(c) -> bool:
+        return c.sheet == plan.sheet and (c.col > plan.last_col or c.col in added)
+
+    def restyle(c):
+        if isinstance(c, SetCell) and c.row == header_row and ours(c):
+            return replace(c, style=style)
+        if isinstance(c, (FormulaColumn, ValueColumn)) and c.header is not None and ours(c):
+            return replace(c, header_style=style)
+        return c
+    return ChangeList([restyle(c) for c in changes])
 
 
 def apply(src: Path, dest: Path, changes: ChangeList) -> None:
@@ -161,40 +229,63 @@ def apply(src: Path, dest: Path, changes: ChangeList) -> None:
     apply_to_file(src, dest, changes)
 
 
+def _row_names(parsed: ParsedPlan) -> dict[int, tuple[object, object]]:
+    """Each plan row's ID and activity as typed, so a report can name the row."""
+    frame = parsed.raw if parsed.raw is not None else parsed.frame
+    cols = [frame[f] if f in frame.columns else None for f in ("id", "activity")]
+    def typed(v: object) -> object:
+        return None if v is None or (isinstance(v, float) and v != v) else v
+    return {int(r): tuple(None if c is None else typed(c.get(r)) for c in cols) for r in frame.index}
+
+
 def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
     """Run the requested steps on one workbook.  Never raises for bad input."""
+    from xlplugin.intake import check_input, check_not_open, output_parts
+
     path = Path(path)
     result = FileResult(path=path)
     t0 = time.perf_counter()
     try:
+        check_input(path)
+        dest = output_path(path, opts) if opts.write else path
+        opts, result.kept = compose(opts, dest)
         if opts.steps == {CLEAR}:
+            if not output_parts(path):
+                result.note = "no xlplugin marks to clear"
+                return result
             from xlplugin.render_validation import clear_changes
             changes = clear_changes()
         else:
             analysis = analyse(path, opts, model=model if model is not None else _learned_model(opts))
             result.rows = len(analysis.parsed.plan.data_rows)
             result.sheet = analysis.parsed.plan.sheet
+            result.kind = analysis.parsed.plan.kind
             result.findings = analysis.findings
             result.labels = analysis.labels
+            result.fixed = [fx.describe() for fx in analysis.fixes]
             if not opts.write:
+                result.row_names = _row_names(analysis.parsed)
                 return result
             changes = render(analysis, opts, path.name)
-        dest = output_path(path, opts)
-        result.changes = changes.describe()
-        if not opts.dry_run:
+        if opts.dry_run:
+            result.changes = changes.describe()   # only when asked: O(changes) text
+        else:
+            check_not_open(dest)
             apply(path, dest, changes)
             result.output = dest
     except XlpluginError as e:
         if not e.file or e.file == path.name:
             e.file = str(path)   # name the file as the user gave it
-        result.error = str(e)
+        result.error, result.outcome, result.advice = str(e), e.outcome, e.advice
     except (OSError, MemoryError) as e:
         result.error = f"{path}: {e.__class__.__name__}: {e}"
+        result.outcome = "cannot read or write"
     except Exception as e:  # a bug, or input we did not foresee: one line, not a traceback
         if os.environ.get("XLPLUGIN_DEBUG"):
             raise
-        result.error = (f"{path}: unexpected {e.__class__.__name__}: {e} "
-                        "(set XLPLUGIN_DEBUG=1 for details, and please report it)")
+        result.error = f"{path}: unexpected {e.__class__.__name__}: {e}"
+        result.outcome = "failed"
+        result.advice = "set XLPLUGIN_DEBUG=1 for details, and please report it"
     finally:
         result.seconds = time.perf_counter() - t0
     return result

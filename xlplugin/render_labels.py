@@ -13,12 +13,14 @@ Where the columns go:
     rewrites them instead of adding more; new ones take the first free columns right of
     the plan (and of its tool columns); an Excel Table is extended over them.
 
-Pure: returns a ChangeList.  Every text is a plain SetCell value (never a formula).
+Pure: returns a ChangeList: one ValueColumn per column (O(columns) changes for any number
+of rows).  Every text is a plain value (never a formula).
 """
 
 from __future__ import annotations
 
 from xlplugin.changes import (
+    KEEP,
     ChangeList,
     DefinedName,
     ExtendTable,
@@ -27,6 +29,7 @@ from xlplugin.changes import (
     SetColumnWidth,
     Style,
     TableColumn,
+    ValueColumn,
 )
 from xlplugin.model import STAGES, TOOL_COLUMNS_NAME, Label, ParsedPlan, PlanTable, col_letter, quote_sheet
 
@@ -52,7 +55,7 @@ def label_columns(plan: PlanTable) -> dict[str, int]:
     out: dict[str, int] = {}
     user_stage = plan.fields.get("stage")
     wanted = [BASIS] if user_stage is not None else [STAGE, BASIS]
-    nxt = max([plan.last_col, *plan.tool_cols.values(),
+    nxt = max([plan.last_col, plan.right_edge, *plan.tool_cols.values(),
                *([plan.table.last_col] if plan.table is not None else [])]) + 1
     if user_stage is not None:
         out[STAGE] = user_stage.col
@@ -127,22 +130,31 @@ def label_changes(parsed: ParsedPlan, labels: list[Label]) -> ChangeList:
         if new:
             changes.add(ExtendTable(plan.table.name, plan.sheet, new))
     head_style = None if plan.table is not None else HEADER_STYLE
-    for name in mine:
-        changes.add(SetCell(plan.sheet, header_row, cols[name], headers[name], style=head_style))
-
     by_row = {lab.row: lab for lab in labels}
     reused = any(headers[n] in plan.tool_cols for n in mine)
-    rows = range(first, last + 1) if reused else sorted(by_row)
-    for r in rows:
+    # One block per column over the data rows: a row the plan no longer has data in is
+    # emptied when the column is reused (an earlier run wrote there), else left alone.
+    lo, hi = (first, last) if reused else (min(by_row, default=first), max(by_row, default=first - 1))
+    gone = None if reused else KEEP
+    stage: list[object] = []
+    basis: list[object] = []
+    for r in range(lo, hi + 1):
         lab = by_row.get(r)
         if lab is None:
-            # a row the plan no longer has data in: clear what an earlier run wrote there
-            for name in mine:
-                changes.add(SetCell(plan.sheet, r, cols[name], None))
+            stage.append(KEEP if user_stage else gone)   # never empty a person's column
+            basis.append(gone)
             continue
-        if lab.source != "user":   # a stage a person set is never written over
-            changes.add(SetCell(plan.sheet, r, cols[STAGE], lab.stage))
-        changes.add(SetCell(plan.sheet, r, cols[BASIS], basis_text(lab)))
+        stage.append(KEEP if lab.source == "user" else lab.stage)   # a person's stage is never written over
+        basis.append(basis_text(lab))
+    values = {STAGE: stage, BASIS: basis}
+    if user_stage and any(v is not KEEP for v in stage):   # blanks of the user's Stage column
+        changes.add(ValueColumn(plan.sheet, cols[STAGE], lo, tuple(stage)))
+    for name in mine:
+        if hi >= lo:
+            changes.add(ValueColumn(plan.sheet, cols[name], lo, tuple(values[name]), header=headers[name],
+                                    header_style=head_style, header_row=header_row))
+        else:
+            changes.add(SetCell(plan.sheet, header_row, cols[name], headers[name], style=head_style))
 
     if not user_stage:
         letter = col_letter(cols[STAGE])

@@ -15,8 +15,10 @@ from xlplugin.changes import (
     MARK_WARNING,
     ChangeList,
     ClearMarks,
+    DefinedName,
     Hyperlink,
     MarkCell,
+    PageSetup,
     ReplaceSheet,
     SetCell,
     SetNote,
@@ -26,6 +28,7 @@ from xlplugin.model import CellValue, Finding, ParsedPlan, cell_ref, quote_sheet
 from xlplugin.rules import BY_CODE
 
 SHEET = "Validation"
+PRINT_TITLES = "_xlnm.Print_Titles"      # Excel's name for the rows repeated on printed pages
 COLUMNS = ("Severity", "Rule", "Sheet", "Cell", "Column", "Value", "Message", "Hint")
 WIDTHS = (10, 8, 14, 8, 16, 22, 80, 70)
 _FILL = {"error": MARK_ERROR, "warning": MARK_WARNING}
@@ -98,7 +101,11 @@ def validation_changes(findings: list[Finding], parsed: ParsedPlan | None,
             notes[sheet] += 1
             changes.add(SetNote(sheet, row, col, note_text(group)))
     capped = any(n >= MAX_NOTES_PER_SHEET for n in notes.values()) and len(by_cell) > sum(notes.values())
-    changes.add(validation_sheet(findings, parsed, source_name, notes_capped=capped))
+    sheet = validation_sheet(findings, parsed, source_name, notes_capped=capped)
+    changes.add(sheet)
+    if sheet.freeze:   # printed: the findings' header row repeats on every page
+        r = sheet.freeze[0] - 1
+        changes.add(DefinedName(PRINT_TITLES, f"{quote_sheet(SHEET)}!${r}:${r}", sheet=SHEET))
     return changes
 
 
@@ -156,6 +163,7 @@ def validation_sheet(findings: list[Finding], parsed: ParsedPlan | None, source_
         name=SHEET, cells=tuple(cells),
         col_widths=tuple((c, float(w)) for c, w in enumerate(WIDTHS, start=1)),
         freeze=(header_row + 1, 1), hyperlinks=tuple(links), tab_color=tab,
+        page=PageSetup(),   # landscape, one page wide
     )
 
 

@@ -1,6 +1,9 @@
-"""Findings outside the workbook: a rich terminal report, JSON, JUnit XML, GitHub annotations.
+"""Results outside the workbook: findings as a rich terminal report, JSON, JUnit XML or
+GitHub annotations; the result table of the writing commands.
 
 Finding.file is set by the pipeline; findings are grouped by file in the order given.
+A file that could not be checked at all (not found, not a workbook, no plan found, ...)
+is reported as a finding of rule FILE_RULE at the file level, so every format carries it.
 """
 
 from __future__ import annotations
@@ -10,9 +13,23 @@ from collections import Counter
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from xlplugin.model import Finding
+from xlplugin.model import STAGES, Finding
 
 FORMATS = ("text", "json", "junit", "github")
+FILE_RULE = "XP000"      # the file could not be checked: its outcome and what to do
+
+
+def file_finding(path: str, outcome: str, error: str, advice: str) -> Finding:
+    """A file-level failure as a finding: `no plan found: ...`, hint = what to do."""
+    message = error[len(path) + 2:] if error.startswith(f"{path}: ") else error
+    return Finding(FILE_RULE, "error", "(workbook)", f"{outcome}: {message}" if outcome else message,
+                   hint=advice, scope="sheet", file=path)
+
+
+def stage_counts(labels: list) -> str:
+    """'12 Upstream, 25 Downstream, 3 Review' (in that order, stages present only)."""
+    counts = Counter(lab.stage for lab in labels)
+    return ", ".join(f"{counts[s]} {s}" for s in STAGES if counts[s])
 
 
 def _by_file(findings: list[Finding]) -> dict[str, list[Finding]]:
@@ -22,10 +39,11 @@ def _by_file(findings: list[Finding]) -> dict[str, list[Finding]]:
     return out
 
 
-def _totals(findings: list[Finding]) -> str:
+def _totals(findings: list[Finding], files: int | None = None) -> str:
+    """'2 errors, 1 warning in 3 files': files = how many were checked (default: with findings)."""
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
-    files = len({f.file for f in findings})
+    files = len({f.file for f in findings}) if files is None else files
     return (f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
             f" in {files} file{'s' * (files != 1)}")
 
@@ -91,7 +109,7 @@ def to_github(findings: list[Finding]) -> str:
 
 # --- plain text (for --output with the text format) ------------------------------------
 
-def to_text(findings: list[Finding]) -> str:
+def to_text(findings: list[Finding], files: int | None = None) -> str:
     out: list[str] = []
     for file, group in _by_file(findings).items():
         out.append(file or "(workbook)")
@@ -102,12 +120,12 @@ def to_text(findings: list[Finding]) -> str:
                 out.append(f"    {where:<8} {f.severity:<8} {f.rule}  {f.message}")
                 if f.hint:
                     out.append(f"    {'':<8} {'':<8} {'':<5}  hint: {f.hint}")
-    out.append(_totals(findings) if findings else "no problems found")
+    out.append(_totals(findings, files) if findings else "no problems found")
     return "\n".join(out) + "\n"
 
 
-def format_findings(findings: list[Finding], fmt: str) -> str:
-    """Findings as json, junit, github or text."""
+def format_findings(findings: list[Finding], fmt: str, files: int | None = None) -> str:
+    """Findings as json, junit, github or text (files: how many were checked)."""
     fmt = fmt.lower()
     if fmt == "json":
         return to_json(findings)
@@ -116,11 +134,11 @@ def format_findings(findings: list[Finding], fmt: str) -> str:
     if fmt == "github":
         return to_github(findings)
     if fmt == "text":
-        return to_text(findings)
+        return to_text(findings, files)
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
-def print_findings(findings: list[Finding], console: Any) -> None:
+def print_findings(findings: list[Finding], console: Any, files: int | None = None) -> None:
     """The readable report: by file, then sheet; severity coloured; hints dim; totals.
     A borderless table per sheet, so long messages wrap in their own column."""
     from rich.table import Table
@@ -146,4 +164,40 @@ def print_findings(findings: list[Finding], console: Any) -> None:
     if findings:
         counts = Counter(f.severity for f in findings)
         style = "bold red" if counts["error"] else "yellow"
-        console.print(Text(_totals(findings), style=style))
+        console.print(Text(_totals(findings, files), style=style))
+
+
+# --- the writing commands' result table --------------------------------------------------
+
+def print_results(results: list, console: Any, title: str) -> None:
+    """One row per file (a failure shows its outcome: the error line says the rest), then
+    what each file's output holds beyond what was asked: stage counts, parts kept current."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for col in ("file", "read as", "rows", "errors", "warnings", "result", "seconds"):
+        table.add_column(col, justify="right" if col in ("rows", "errors", "warnings", "seconds") else "left",
+                         overflow="fold")
+    for r in results:
+        kind = r.kind.replace("_", " ")
+        if r.error:
+            table.add_row(str(r.path), kind, "-", "-", "-", f"[red]{r.outcome or 'failed'}[/red]",
+                          f"{r.seconds:.2f}")
+            continue
+        err = f"[red]{r.errors}[/red]" if r.errors else "0"
+        warn = f"[yellow]{r.warnings}[/yellow]" if r.warnings else "0"
+        out = str(r.output) if r.output else (r.note or "-")
+        table.add_row(str(r.path), kind, str(r.rows), err, warn, out, f"{r.seconds:.2f}")
+    console.print(table)
+    for r in results:
+        if r.error:
+            continue
+        said = []
+        if r.labels:
+            said.append(f"labelled {len(r.labels)} rows: {stage_counts(r.labels)}")
+        if r.kept:
+            said.append("also kept current: " + ", ".join(r.kept))
+        if r.fixed:
+            said.append(f"fixed {len(r.fixed)} cells typed as text: " + ", ".join(r.fixed))
+        if said:
+            console.print(f"{r.output or r.path}: " + "; ".join(said), markup=False)

@@ -9,8 +9,8 @@ can be are live formulas over the Plans sheet, each with its cached value.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from xlplugin.errors import XlpluginError
 
 STAGE_COLS = ("Upstream", "Downstream", "Review", "Not labelled")
 COLORS = {"Upstream": "#4472C4", "Downstream": "#ED7D31", "Review": "#A5A5A5", "Not labelled": "#D9D9D9"}
-_NOISE = re.compile(r"(?i)\b(marketing|mktg|plan|plans|budget|checked|final|draft|v\d+|fy\d{2,4}|q[1-4]|\d{4})\b")
+REGION_HEADERS = ("region", "market", "geo", "geography", "territory", "country")
 
 
 @dataclass
@@ -37,21 +37,38 @@ class PlanRow:
     problem: str = ""          # the file could not be read: one line
 
 
-def owner_and_region(path: Path) -> tuple[str, str]:
-    """('Dana', 'EMEA') from 'plans/EMEA/plan_dana.xlsx': the folder is the region, the
-    file name without plan-ish words the owner (or the region, for 'emea_plan.xlsx')."""
-    stem = re.sub(r"[_\-.]+", " ", path.stem)
-    owner = " ".join(_NOISE.sub(" ", stem).split())
-    region = path.parent.name if path.parent.name not in ("", ".") else ""
-    return (owner.title() if owner.islower() else owner) or path.stem, region
+def mapped(path: Path, config: Config | None) -> dict[str, str]:
+    """Region/owner set for this plan in xlplugin.toml ([rollup.plans]: a file name or a
+    glob over the path, later entries adding to earlier ones)."""
+    out: dict[str, str] = {}
+    posix = path.as_posix()
+    for pattern, values in (config.rollup_plans if config else {}).items():
+        if path.name == pattern or fnmatch.fnmatch(posix, pattern) or fnmatch.fnmatch(posix, f"*/{pattern}"):
+            out.update(values)
+    return out
+
+
+def column_value(a, header_words: tuple[str, ...], fld: str | None = None) -> str:
+    """The plan's own value of a column (by field, else by header) in analysis `a`: the one
+    value its rows hold, or the first few joined; "" when there is no such column."""
+    plan = a.parsed.plan
+    col = plan.fields.get(fld) if fld else None
+    if col is None:
+        col = next((c for c in plan.columns if c.header.strip().casefold() in header_words), None)
+    if col is None or a.grid is None:
+        return ""
+    values = (a.grid.value(r, col.col) for r in plan.data_rows)
+    seen = list(dict.fromkeys(v.strip() for v in values if isinstance(v, str) and v.strip()))
+    return ", ".join(seen[:3]) + (f" (+{len(seen) - 3})" if len(seen) > 3 else "")
 
 
 def _plan_row(path: Path, config: Config | None) -> PlanRow:
     from xlplugin.pipeline import ALL_STEPS, Options, analyse
-    from xlplugin.summarize import plan_data, quarter_of
+    from xlplugin.summarize import plan_data
+    from xlplugin.summary.quarters import quarter_of
 
-    owner, region = owner_and_region(path)
-    row = PlanRow(path=path, owner=owner, region=region)
+    given = mapped(path, config)
+    row = PlanRow(path=path, owner=given.get("owner", ""), region=given.get("region", ""))
     try:
         a = analyse(path, Options(steps=ALL_STEPS, write=False), config=config)
     except XlpluginError as e:
@@ -60,6 +77,8 @@ def _plan_row(path: Path, config: Config | None) -> PlanRow:
     except Exception as e:  # one odd file never stops the roll-up
         row.problem = f"unexpected {e.__class__.__name__}: {e}"
         return row
+    row.owner = row.owner or column_value(a, ("owner",), "owner")
+    row.region = row.region or column_value(a, REGION_HEADERS)
     d = plan_data(a.parsed, a.labels)
     row.rows = len(d)
     row.errors = sum(f.severity == "error" for f in a.findings)
@@ -114,8 +133,8 @@ def _write(rows: list[PlanRow], tmp: Path, out: Path, config: Config) -> None:
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
     bold = wb.add_format({"bold": True})
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True})
-    money = wb.add_format({"num_format": "#,##0.00"})
-    money_b = wb.add_format({"num_format": "#,##0.00", "bold": True})
+    money = wb.add_format({"num_format": "#,##0"})
+    money_b = wb.add_format({"num_format": "#,##0", "bold": True})
     pct = wb.add_format({"num_format": "0.0%"})
     pct_b = wb.add_format({"num_format": "0.0%", "bold": True})
     link_fmt = wb.add_format({"font_color": "#0563C1", "underline": 1})
@@ -140,8 +159,9 @@ def _write(rows: list[PlanRow], tmp: Path, out: Path, config: Config) -> None:
     first, last = 1, n          # 0-based data rows
     for i, p in enumerate(rows, start=1):
         ws.write_string(i, col["Plan"], p.path.name)
-        ws.write_string(i, col["Region"], p.region)
-        ws.write_string(i, col["Owner"], p.owner)
+        for name, value in (("Region", p.region), ("Owner", p.owner)):
+            if value:   # unknown stays blank, never a guess
+                ws.write_string(i, col[name], value)
         ws.write_number(i, col["Rows"], p.rows)
         tb = sum(p.budget.get(s, 0.0) for s in STAGE_COLS)
         ta = sum(p.actual.get(s, 0.0) for s in STAGE_COLS)

@@ -23,15 +23,21 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    Rule("XP000", "file-not-checked", "error",
+         "The file could not be checked at all: not found, not a workbook (a CSV, an old .xls), "
+         "encrypted, damaged, open in Excel, already an xlplugin output, or no plan found in it.",
+         "A CI gate must fail, not pass, on a plan it could not read; the message names the outcome "
+         "and the hint says what to do.",
+         "plan.csv", "plan.xlsx (opened in Excel and saved as an Excel workbook)"),
     Rule("XP101", "number-unreadable", "error",
          "A number column holds text that cannot be read as a number.",
          "The amount is lost: totals, budget shares and every check that needs the number skip "
          "the row. Look-alike letters (O for 0, l for 1) are the usual cause.",
          'Budget: "$1,2OO"', "Budget: 1200 (cell formatted as currency)"),
-    Rule("XP102", "number-as-text", "warning",
-         "A number column holds a number typed as text; it was read, but Excel does not see it.",
-         "Excel's SUM, sorting and filters skip text, so the plan's own totals are silently wrong "
-         "even though xlplugin could read the value.",
+    Rule("XP102", "number-as-text", "error",
+         "A number column holds a number typed as text; xlplugin can read it, but Excel does not see it.",
+         "Excel's SUM, sorting and filters skip text, so the plan's own totals and the Summary's live "
+         "formulas are short by that amount. `--fix` writes it back as a number (and `clear` undoes that).",
          'Budget: "$1,200"   Actual: " 300 "   Budget: "1.200,50"   Share: "12%"',
          "Budget: 1200   Actual: 300   Budget: 1200.50   Share: 0.12 (formatted as %)"),
     Rule("XP103", "date-unreadable", "error",

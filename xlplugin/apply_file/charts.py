@@ -54,11 +54,23 @@ def chart_xml(spec: ChartSpec, data: DataLookup, chart_id: int = 0) -> bytes:
                       "categories": "=" + s.categories.lstrip("=")}
         if s.color and spec.kind != "doughnut":   # a doughnut varies colour per point
             opts["fill"] = {"color": "#" + s.color.lstrip("#")}
+        if s.point_colors:
+            opts["points"] = [{"fill": {"color": "#" + c.lstrip("#")}} for c in s.point_colors]
+        if spec.data_labels:
+            opts["data_labels"] = _data_labels(spec)
         chart.add_series(opts)
     if spec.title:
         chart.set_title({"name": spec.title})
     if spec.kind == "doughnut":
         chart.set_legend({"position": "right"})
+    else:   # category labels beside the plot, values formatted like the table's
+        # (XlsxWriter's bar chart swaps the axes: its x axis is the horizontal value axis)
+        value_axis, cat_axis = ((chart.set_x_axis, chart.set_y_axis) if spec.kind == "bar_clustered"
+                                else (chart.set_y_axis, chart.set_x_axis))
+        cat_axis({"label_position": "low", "reverse": spec.kind == "bar_clustered"})
+        if spec.number_format:
+            value_axis({"num_format": spec.number_format})
+        chart.set_legend({"position": "bottom"})
     for ref, idx in chart.formula_ids.items():
         values = data(ref)
         if values is not None:
@@ -68,6 +80,15 @@ def chart_xml(spec: ChartSpec, data: DataLookup, chart_id: int = 0) -> bytes:
     chart._set_xml_writer(buf)
     chart._assemble_xml_file()
     return buf.getvalue().encode("utf-8")
+
+
+def _data_labels(spec: ChartSpec) -> dict:
+    if spec.kind == "doughnut":
+        return {"percentage": True}
+    labels: dict = {"value": True}
+    if spec.number_format:
+        labels["num_format"] = spec.number_format
+    return labels
 
 
 def _cache_value(v: CellValue) -> CellValue:

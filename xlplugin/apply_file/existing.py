@@ -95,10 +95,15 @@ def clear_marks(w: _Writer, sheet: str | None, everything: bool) -> None:
         st.drop(rec)
 
 
-def queue(w: _Writer, c: ch.SetCell | ch.MarkCell | ch.SetNote | ch.SetColumnWidth | ch.ListValidation,
-          sheet: str) -> None:
+def queue(w: _Writer, c: ch.SetCell | ch.MarkCell | ch.SetNote | ch.SetColumnWidth | ch.ListValidation
+          | ch.ValueColumn | ch.FormulaColumn, sheet: str) -> None:
     if isinstance(c, ch.SetCell):
         _edits(w, sheet).set_cell(c)
+        w.values_changed = True
+    elif isinstance(c, ch.ValueColumn | ch.FormulaColumn):
+        edits = _edits(w, sheet)
+        for cell in c.cells():
+            edits.set_cell(cell)
         w.values_changed = True
     elif isinstance(c, ch.MarkCell):
         _edits(w, sheet).mark(c)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from xml.sax.saxutils import escape, quoteattr
 
 from xlplugin.apply_file.sheet_patch import excel_serial
-from xlplugin.changes import ReplaceSheet, SetCell, Style
+from xlplugin.changes import PageSetup, ReplaceSheet, SetCell, Style
 from xlplugin.model import CellValue, cell_ref, col_letter
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -144,8 +144,12 @@ def sheet_xml(spec: ReplaceSheet, style_for: StyleFor, *, date1904: bool = False
 
     out = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
            f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}">']
-    if spec.tab_color:
-        out.append(f'<sheetPr><tabColor rgb="FF{spec.tab_color.lstrip("#").upper()[-6:]}"/></sheetPr>')
+    page = spec.page
+    fit = page is not None and page.fit_to_width
+    if spec.tab_color or fit:
+        tab = f'<tabColor rgb="FF{spec.tab_color.lstrip("#").upper()[-6:]}"/>' if spec.tab_color else ""
+        fit_xml = '<pageSetUpPr fitToPage="1"/>' if fit else ""
+        out.append(f"<sheetPr>{tab}{fit_xml}</sheetPr>")
     if cells:
         r1 = min(r for r, _ in cells)
         r2 = max(r for r, _ in cells)
@@ -185,10 +189,25 @@ def sheet_xml(spec: ReplaceSheet, style_for: StyleFor, *, date1904: bool = False
             out.append(f"<hyperlink{attrs}/>")
         out.append("</hyperlinks>")
     out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+    if page is not None:
+        out.append(_page_xml(page))
     if drawing_rid:
         out.append(f'<drawing r:id="{drawing_rid}"/>')
     out.append("</worksheet>")
     return "".join(out).encode("utf-8")
+
+
+def _page_xml(page: PageSetup) -> str:
+    """pageSetup (+ rowBreaks), in the order CT_Worksheet wants them (before drawing)."""
+    attrs = ' orientation="landscape"' if page.landscape else ' orientation="portrait"'
+    if page.fit_to_width:
+        attrs += ' fitToWidth="1" fitToHeight="0"'
+    out = f"<pageSetup{attrs}/>"
+    if page.row_breaks:
+        n = len(page.row_breaks)
+        brks = "".join(f'<brk id="{r - 1}" max="16383" man="1"/>' for r in page.row_breaks)
+        out += f'<rowBreaks count="{n}" manualBreakCount="{n}">{brks}</rowBreaks>'
+    return out
 
 
 def widths_px(spec: ReplaceSheet, default_width: float = 8.43) -> Callable[[int], int]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from xlplugin.errors import UnsupportedWorkbook, XlpluginError
+from xlplugin.errors import OpenInExcel, UnsupportedWorkbook
 from xlplugin.ooxml.package import NS_CT, NS_PKG_REL, PARSER, Package, rels_path
 
 # Fixed timestamp for the members we write, so the same input gives the same output.
@@ -39,8 +39,8 @@ def check_not_open(dest: Path) -> None:
     characters for long names, so both are looked for."""
     for lock in {lock_file(dest), dest.with_name("~$" + dest.name[2:])}:
         if len(lock.name) > 2 + len(dest.suffix) and lock.exists():
-            raise XlpluginError(f"the workbook is open in Excel (lock file {lock.name} found); "
-                                "close it and retry", file=str(dest))
+            raise OpenInExcel(f"the workbook is open in Excel (lock file {lock.name} found)",
+                              file=str(dest))
 
 
 def serialize(root: etree._Element) -> bytes:
@@ -318,7 +318,9 @@ def write_package(pkg: Package, dest: Path, changed: dict[str, bytes | None]) ->
     new ones are appended.  All or nothing: a temp file in dest's folder, then rename."""
     dest = Path(dest)
     check_not_open(dest)
-    fd, tmp = tempfile.mkstemp(prefix=".~xlplugin-", suffix=dest.suffix, dir=dest.parent)
+    # ".tmp", not dest's suffix: a file left by a killed run is never taken for a workbook
+    # by the next run over the folder.
+    fd, tmp = tempfile.mkstemp(prefix=".~xlplugin-", suffix=dest.suffix + ".tmp", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as out, open(pkg.path, "rb") as src, \
                 zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
@@ -343,6 +345,9 @@ def write_package(pkg: Package, dest: Path, changed: dict[str, bytes | None]) ->
             for name, data in changed.items():
                 if name not in seen and data is not None:
                     _write_new(zout, name, data)
+            zout.close()
+            out.flush()
+            os.fsync(out.fileno())           # on disk before the rename makes it the workbook
         pkg.close()  # Windows cannot replace a file that is still open (the --in-place case)
         with contextlib.suppress(OSError):
             if dest.exists():

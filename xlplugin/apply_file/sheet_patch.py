@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
-from xlplugin.changes import MarkCell, SetCell, Style
+from xlplugin.changes import MarkCell, SetCell, Style, shift_formula
 from xlplugin.errors import UnsupportedWorkbook, XlpluginError
 from xlplugin.model import CellValue, cell_ref, col_letter, split_ref
 
@@ -200,44 +200,6 @@ def _xml_unescape(s: str) -> str:
     s = re.sub(r"&#(\d+);", lambda m: chr(int(m.group(1))), s)
     return (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
             .replace("&amp;", "&"))
-
-
-# A1-style references in a formula, skipping string literals, quoted sheet names and
-# structured-reference brackets.  Groups: cell (1-4), column range (5-8), row range (9-12).
-_FORMULA_TOKEN = re.compile(
-    r"\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*'|\[[^\]]*\]"
-    r"|(?<![\w.$])(\$?)([A-Za-z]{1,3})(\$?)(\d{1,7})(?![\w(!])"
-    r"|(?<![\w.$:])(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3})(?![\w(!])"
-    r"|(?<![\w.$:])(\$?)(\d{1,7}):(\$?)(\d{1,7})(?![\w(!.:])")
-
-
-def shift_formula(formula: str, drow: int, dcol: int) -> str:
-    """Move a formula's relative references by (drow, dcol), as Excel does when it fills a
-    shared formula into a dependent cell; a reference pushed off the sheet becomes #REF!."""
-    from xlplugin.model import col_index
-
-    def c(letters: str, absolute: str) -> str | None:
-        n = col_index(letters) + (0 if absolute else dcol)
-        return f"{absolute}{col_letter(n)}" if 1 <= n <= 16384 else None
-
-    def r(digits: str, absolute: str) -> str | None:
-        n = int(digits) + (0 if absolute else drow)
-        return f"{absolute}{n}" if 1 <= n <= 1048576 else None
-
-    def sub(m: re.Match) -> str:
-        g = m.groups()
-        if g[1] is not None:
-            col_part, row_part = c(g[1], g[0]), r(g[3], g[2])
-            return col_part + row_part if col_part and row_part else "#REF!"
-        if g[5] is not None:
-            a, b = c(g[5], g[4]), c(g[7], g[6])
-            return f"{a}:{b}" if a and b else "#REF!"
-        if g[9] is not None:
-            a, b = r(g[9], g[8]), r(g[11], g[10])
-            return f"{a}:{b}" if a and b else "#REF!"
-        return m.group(0)   # a string, a quoted sheet name or a bracket: as is
-
-    return _FORMULA_TOKEN.sub(sub, formula)
 
 
 def xml_attr(s: str) -> str:

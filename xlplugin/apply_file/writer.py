@@ -174,7 +174,7 @@ class _Writer:
             elif isinstance(c, ch.ExtendTable):
                 self.extend_table(c)
             elif isinstance(c, (ch.SetCell, ch.MarkCell, ch.SetNote, ch.SetColumnWidth,
-                                ch.ListValidation)):
+                                ch.ListValidation, ch.ValueColumn, ch.FormulaColumn)):
                 name = checked.get(c.sheet)
                 if name is None:  # sheets are only added in this loop, so a check holds
                     name = checked[c.sheet] = self.user_sheet(self.sheet_name(c.sheet)).name

@@ -1,0 +1,160 @@
+"""Benchmark: batches and start-up, through the real `xlplugin` command.
+
+Run: .venv/bin/python -m benchmarks.bench_batch [--plans 500] [--rows 200] [--jobs 2] [--no-dask]
+
+Prints, each beside a baseline measured in the same run:
+- `xlplugin --help`: seconds, against the interpreter starting (`python -c pass`);
+- `xlplugin check` on one 200-row plan: seconds, against the floor (a fresh interpreter
+  reading the plan sheet with python-calamine);
+- `xlplugin run FOLDER --jobs N` over many small plans: workbooks per second, against the
+  floor over the same files (calamine reads each plan sheet and the package is copied);
+- the same batch on a local Dask distributed cluster (`--scheduler`), N worker processes.
+Targets (issue 8): --help <= 0.3 s; check on 200 rows <= 1 s; 500 plans of 200 rows at
+>= 40 workbooks/s with --jobs 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+XLPLUGIN = [sys.executable, "-m", "xlplugin.cli"]
+ACTIVITIES = [
+    ("Customer needs survey", "Survey of 400 IT buyers on pain points", "Research", "Insights"),
+    ("Focus groups on pricing tiers", "Three groups testing willingness to pay", "Research", "Concept score"),
+    ("Paid search, brand terms", "Google Ads on brand keywords", "Search", "Leads"),
+    ("Trade show booth", "Booth and demos at the industry expo", "Events", "Leads"),
+    ("Loyalty email program", "Monthly offers to existing customers", "Email", "Retention"),
+    ("Retargeting on social", "Ads to site visitors who did not convert", "Social", "Conversions"),
+    ("Positioning workshop", "Define the value proposition with product", "Strategy", "Brand perception"),
+    ("Sales enablement kit", "Battlecards and demo script for reps", "Sales", "Win rate"),
+]
+
+
+def build_plan(path: Path, rows: int) -> Path:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Plan")
+    date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    money = wb.add_format({"num_format": "$#,##0"})
+    headers = ["ID", "Activity", "Description", "Channel", "Owner", "Start Date", "End Date",
+               "Status", "Budget", "Actual", "KPI", "Leads", "Conversions", "Revenue"]
+    for j, h in enumerate(headers):
+        ws.write_string(0, j, h)
+    base = dt.date(2027, 1, 4)
+    for i in range(rows):
+        name, desc, channel, kpi = ACTIVITIES[i % len(ACTIVITIES)]
+        start = base + dt.timedelta(days=(i * 3) % 330)
+        r = i + 1
+        ws.write_string(r, 0, f"A-{i + 1:04d}")
+        ws.write_string(r, 1, f"{name} {i // len(ACTIVITIES) + 1}")
+        ws.write_string(r, 2, desc)
+        ws.write_string(r, 3, channel)
+        ws.write_string(r, 4, ("Dana", "Luis", "Priya", "Sam")[i % 4])
+        ws.write_datetime(r, 5, dt.datetime.combine(start, dt.time()), date)
+        ws.write_datetime(r, 6, dt.datetime.combine(start + dt.timedelta(days=20), dt.time()), date)
+        ws.write_string(r, 7, ("Planned", "In progress", "Done")[i % 3])
+        ws.write_number(r, 8, 2000 + (i * 37) % 9000, money)
+        ws.write_number(r, 9, 1500 + (i * 29) % 8000, money)
+        ws.write_string(r, 10, kpi)
+        if channel not in ("Research", "Strategy"):
+            ws.write_number(r, 11, 50 + i % 90)
+            ws.write_number(r, 12, 5 + i % 20)
+            ws.write_number(r, 13, (5 + i % 20) * 900)
+    wb.close()
+    return path
+
+
+def _time(cmd: list[str], cwd: Path, repeat: int = 3) -> float:
+    runs = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        runs.append(time.perf_counter() - t)
+    return statistics.median(runs)
+
+
+def floor_script(files: list[Path], out: Path) -> str:
+    """The least any tool must do per plan: read the plan sheet's values, copy the package."""
+    return (
+        "import shutil, sys\nfrom python_calamine import CalamineWorkbook\n"
+        f"files = {[str(f) for f in files]!r}\n"
+        "for f in files:\n"
+        "    CalamineWorkbook.from_path(f).get_sheet_by_name('Plan').to_python()\n"
+        f"    shutil.copyfile(f, {str(out)!r} + '/' + f.rsplit('/', 1)[1])\n"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--plans", type=int, default=500)
+    ap.add_argument("--rows", type=int, default=200)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--no-dask", action="store_true")
+    args = ap.parse_args()
+    env_cwd = Path(tempfile.mkdtemp(prefix="xlplugin-bench-batch-"))
+    try:
+        plan = build_plan(env_cwd / "one.xlsx", args.rows)
+        folder = env_cwd / "plans"
+        folder.mkdir()
+        files = [folder / f"plan{i:04d}.xlsx" for i in range(args.plans)]
+        for f in files:
+            shutil.copyfile(plan, f)
+
+        py = _time([sys.executable, "-c", "pass"], env_cwd, 5)
+        helptime = _time([*XLPLUGIN, "--help"], env_cwd, 5)
+        print(f"xlplugin --help:            {helptime:6.3f} s   (python -c pass {py:.3f} s; "
+              f"ratio {helptime / py:.1f}x; target <= 0.3 s)")
+
+        (env_cwd / "floor1").mkdir()
+        one_floor = _time([sys.executable, "-c", floor_script([plan], env_cwd / "floor1")], env_cwd)
+        check = _time([*XLPLUGIN, "check", str(plan)], env_cwd)
+        print(f"xlplugin check ({args.rows} rows): {check:6.3f} s   (floor: fresh python + calamine read "
+              f"{one_floor:.3f} s; ratio {check / one_floor:.1f}x; target <= 1 s)")
+
+        (env_cwd / "floor").mkdir()
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", floor_script(files, env_cwd / "floor")], check=True)
+        floor = time.perf_counter() - t
+        t = time.perf_counter()
+        r = subprocess.run([*XLPLUGIN, "run", "plans", "--out", "out", "--jobs", str(args.jobs)],
+                           cwd=env_cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        batch = time.perf_counter() - t
+        assert r.returncode in (0, 1), r.stderr[-2000:]
+        assert len(list((env_cwd / "out").iterdir())) == args.plans
+        print(f"xlplugin run {args.plans} plans x {args.rows} rows, --jobs {args.jobs}: {batch:6.2f} s = "
+              f"{args.plans / batch:5.1f} workbooks/s   (floor, 1 process: {floor:.2f} s = "
+              f"{args.plans / floor:.0f}/s; ratio {batch / floor:.1f}x; target >= 40/s)")
+
+        if not args.no_dask:
+            from distributed import LocalCluster
+
+            with LocalCluster(n_workers=args.jobs, threads_per_worker=1, processes=True,
+                              dashboard_address=None, host="127.0.0.1", silence_logs=50) as cluster:
+                shutil.rmtree(env_cwd / "out")
+                t = time.perf_counter()
+                r = subprocess.run([*XLPLUGIN, "run", "plans", "--out", "out", "--scheduler",
+                                    cluster.scheduler_address], cwd=env_cwd, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+                dask_s = time.perf_counter() - t
+                assert r.returncode in (0, 1), r.stderr[-2000:]
+            print(f"xlplugin run --scheduler (local Dask, {args.jobs} workers): {dask_s:6.2f} s = "
+                  f"{args.plans / dask_s:5.1f} workbooks/s   (ratio to --jobs {args.jobs}: "
+                  f"{dask_s / batch:.2f}x)")
+        print(f"cores: {os.cpu_count()}")
+    finally:
+        shutil.rmtree(env_cwd, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""Limits at the door: checks a zip package passes before any part of it is parsed.
+
+Every check runs on the central directory or streams the members once, so time is
+linear in the file and memory stays bounded however the file is shaped:
+
+- entry names: absolute, `..`, duplicated, or equal but for case -> UnsafePackage;
+- sizes: each part's inflated size, the total, and the compression ratio are capped,
+  from the declared sizes and again *while inflating* (a member that inflates beyond
+  what it declares is a bomb that lies);
+- DTDs: `<!DOCTYPE` / `<!ENTITY` in any XML part (OPC forbids DTDs; entity expansion
+  and external entities start there) -> UnsafePackage, so no parser ever sees one;
+- CRC and truncation: -> DamagedWorkbook.
+
+The relationship check (`check_relationships`) runs once the package is open.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from typing import BinaryIO
+from urllib.parse import unquote
+
+from xlplugin.errors import DamagedWorkbook, EncryptedWorkbook, UnsafePackage
+
+MAX_PART_BYTES = 2 << 30        # one part, inflated (a full 1,048,576-row sheet fits)
+MAX_TOTAL_BYTES = 4 << 30       # all parts together, inflated
+MAX_RATIO = 400                 # inflated / compressed; real parts stay under ~130, deflate tops at ~1030
+RATIO_FLOOR = 16 << 20          # the ratio is only judged for parts larger than this
+MAX_MEMBERS = 100_000
+
+_CHUNK = 1 << 20                # compressed bytes read at a time
+_OUT = 8 << 20                  # inflated bytes produced at a time (memory bound)
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_MAX_PROLOG = 1 << 20           # bytes before an XML part's root element
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def check_names(infos: list[zipfile.ZipInfo], file: str) -> None:
+    """Refuse entry names that could escape a folder or make two parts one."""
+    if len(infos) > MAX_MEMBERS:
+        raise UnsafePackage(f"the package holds {len(infos)} entries (limit {MAX_MEMBERS})", file=file)
+    seen: dict[str, str] = {}
+    for info in infos:
+        name = info.orig_filename
+        if "\x00" in name:
+            raise UnsafePackage(f"entry name {name!r} contains a NUL character", file=file)
+        if name.startswith(("/", "\\")) or _DRIVE.match(name):
+            raise UnsafePackage(f"entry name {name!r} is an absolute path", file=file)
+        if ".." in re.split(r"[/\\]", name):
+            raise UnsafePackage(f"entry name {name!r} climbs out of the package (..)", file=file)
+        key = name.lower()
+        if key in seen:
+            what = "appears twice" if seen[key] == name else f"differs only in case from {seen[key]!r}"
+            raise UnsafePackage(f"entry name {name!r} {what}", file=file)
+        seen[key] = name
+
+
+def check_sizes(infos: list[zipfile.ZipInfo], file: str) -> None:
+    """Refuse from the central directory what would inflate too far (cheap, before any read)."""
+    total = 0
+    for info in infos:
+        _check_part_size(info.filename, info.file_size, info.compress_size, file)
+        total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise UnsafePackage(f"the parts inflate to more than {MAX_TOTAL_BYTES >> 20} MB in all "
+                                "(a zip bomb?)", file=file)
+        if info.flag_bits & 0x1:
+            raise EncryptedWorkbook(f"part {info.filename} is encrypted inside the zip", file=file)
+
+
+def _check_part_size(name: str, size: int, compressed: int, file: str) -> None:
+    if size > MAX_PART_BYTES:
+        raise UnsafePackage(f"part {name} inflates to {size >> 20} MB (limit {MAX_PART_BYTES >> 20} MB)",
+                            file=file)
+    if size > RATIO_FLOOR and size > MAX_RATIO * max(compressed, 1):
+        raise UnsafePackage(f"part {name} inflates {size // max(compressed, 1)}:1 "
+                            f"(limit {MAX_RATIO}:1; a zip bomb?)", file=file)
+
+
+def verify_members(fh: BinaryIO, infos: list[zipfile.ZipInfo], file: str) -> None:
+    """Inflate every member once, in bounded steps: CRC, declared size, ratio, and no DTD."""
+    for info in infos:
+        if info.is_dir():
+            continue
+        scan = info.filename.lower().endswith(_XML_SUFFIXES) or info.filename == "[Content_Types].xml"
+        _verify_one(fh, info, file, scan)
+
+
+def _verify_one(fh: BinaryIO, info: zipfile.ZipInfo, file: str, scan: bool) -> None:
+    name = info.filename
+    fh.seek(info.header_offset)
+    head = fh.read(_LOCAL_HEADER.size)
+    if len(head) != _LOCAL_HEADER.size or head[:4] != b"PK\x03\x04":
+        raise DamagedWorkbook(f"damaged zip package (bad local header for {name})", file=file)
+    fields = _LOCAL_HEADER.unpack(head)
+    fh.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
+    if info.compress_type == zipfile.ZIP_STORED:
+        inflate = None
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflate = zlib.decompressobj(-15)
+    else:
+        raise DamagedWorkbook(f"part {name} uses an unsupported compression method "
+                              f"({info.compress_type})", file=file)
+    left = info.compress_size
+    produced = 0
+    crc = 0
+    prolog = bytearray() if scan else None      # until the root element starts
+
+    def take(out: bytes) -> None:
+        nonlocal produced, crc, prolog
+        produced += len(out)
+        if produced > info.file_size:
+            raise UnsafePackage(f"part {name} inflates beyond the {info.file_size} bytes it declares "
+                                "(a zip bomb?)", file=file)
+        crc = zlib.crc32(out, crc)
+        if prolog is not None and out:
+            prolog += out[:_MAX_PROLOG + 1 - len(prolog)]
+            verdict = prolog_has_dtd(bytes(prolog))
+            if verdict:
+                raise UnsafePackage(f"part {name} declares a DTD (<!DOCTYPE): entity expansion "
+                                    "and external entities are refused", file=file)
+            if verdict is None and len(prolog) > _MAX_PROLOG:
+                raise UnsafePackage(f"part {name} has more than {_MAX_PROLOG >> 20} MB before its "
+                                    "first element", file=file)
+            if verdict is False:
+                prolog = None
+
+    try:
+        while left > 0:
+            chunk = fh.read(min(_CHUNK, left))
+            if not chunk:
+                raise DamagedWorkbook(f"damaged zip package (part {name} is truncated)", file=file)
+            left -= len(chunk)
+            if inflate is None:
+                take(chunk)
+                continue
+            data = chunk
+            while data:
+                take(inflate.decompress(data, _OUT))
+                data = inflate.unconsumed_tail
+                if inflate.eof:
+                    break
+            if inflate.eof:
+                break
+        if inflate is not None:
+            while not inflate.eof and inflate.unconsumed_tail:
+                take(inflate.decompress(inflate.unconsumed_tail, _OUT))
+            take(inflate.flush())
+    except zlib.error as e:
+        raise DamagedWorkbook(f"damaged zip package (part {name}: {e})", file=file) from None
+    if produced != info.file_size or crc != info.CRC:
+        raise DamagedWorkbook(f"damaged zip package (bad CRC or size in {name})", file=file)
+
+
+def prolog_has_dtd(start: bytes) -> bool | None:
+    """Does an XML document declare a DTD before its root element?
+
+    A DTD (and with it every entity declaration) can only sit in the prolog, so only the
+    prolog is read: True / False once decided, None when `start` ends before that."""
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in start[:2]:
+        enc = "utf-16-le" if start.startswith(b"\xff\xfe") or start[1:2] == b"\x00" else "utf-16-be"
+        text = start[:len(start) & ~1].decode(enc, "replace")
+    else:
+        text = start.decode("utf-8", "replace")
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i] in " \t\r\n\ufeff":
+            i += 1
+        if n - i < 4:
+            return None
+        if text.startswith("<?", i):
+            end, step = text.find("?>", i + 2), 2
+        elif text.startswith("<!--", i):
+            end, step = text.find("-->", i + 4), 3
+        else:
+            # "<!DOCTYPE" (anything else after "<!" here is not XML either); else the root
+            return text.startswith("<!", i)
+        if end < 0:
+            return None
+        i = end + step
+
+
+def rel_target_part(owner_rels: str, target: str) -> str | None:
+    """The part a relationship's internal Target names, or None for an in-document '#x' link."""
+    target = target.split("#", 1)[0]
+    if not target:
+        return None
+    if target.startswith("/"):
+        return unquote(target.lstrip("/"))
+    owner_dir = posixpath.dirname(posixpath.dirname(owner_rels))   # xl/_rels/x.rels -> xl
+    return unquote(posixpath.normpath(posixpath.join(owner_dir, target)))
+
+
+# Parts the writer drops or rebuilds anyway: a dangling relationship to them loses nothing.
+_TOLERATED_MISSING = ("/calcChain",)
+
+
+def check_relationships(names: set[str], rels: dict[str, list[tuple[str, str, str]]], file: str) -> None:
+    """Refuse a package whose relationships climb out of it or name parts it lacks.
+
+    `rels` maps each .rels part to its (id, type, Target) triples of internal relationships."""
+    lower = {n.lower() for n in names}
+    for owner, items in rels.items():
+        for rid, rtype, target in items:
+            part = rel_target_part(owner, target)
+            if part is None:
+                continue
+            if part == ".." or part.startswith("../"):
+                raise UnsafePackage(f"relationship {rid} in {owner} points outside the package "
+                                    f"({target})", file=file)
+            if part in names or part.lower() in lower:
+                continue
+            if rtype.endswith(_TOLERATED_MISSING):
+                continue
+            raise DamagedWorkbook(f"relationship {rid} in {owner} names a missing part {part}", file=file)
