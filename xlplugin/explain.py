@@ -26,7 +26,7 @@ def _col(c: model.Column, vocab) -> dict[str, Any]:
 
 def _why_lost(chosen: Candidate, other: Candidate) -> str:
     if not other.plausible(insisted=other.named):
-        return f"it lacks {other.lacks()}"
+        return other.lacks()
     if chosen.named and not other.named:
         return f"{chosen.sheet!r} is named like a plan, and its table is plausible"
     if len(other.fields) < len(chosen.fields):
@@ -83,7 +83,7 @@ def format_text(e: dict[str, Any]) -> str:
         else:
             cols = ", ".join(f"{x['header']!r} as {x['field']}" for x in cl["columns"])
             lines.append(f"  no table: closest is {cl['sheet']!r} row {cl['header_row']} ({cols}); "
-                         f"it lacks {cl['lacks']}")
+                         f"{cl['lacks']}")
         return "\n".join(lines)
     table = f", Excel Table {e['table']}" if e["table"] else ""
     lines.append(f"  sheet:      {e['sheet']!r} ({e['why']})")
