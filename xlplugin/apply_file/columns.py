@@ -27,6 +27,22 @@ _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _PLAIN = re.compile(r"[&<>_\x00-\x08\x0b-\x1f\ufffe\uffff]")   # text that needs escaping
 
 
+MAX_CELL_TEXT = 32_767      # Excel's limit for one cell's text (UTF-16 code units); longer is a damaged file
+
+
+def clip_cell_text(s: str) -> str:
+    """Text as long as a cell may hold: cut with an ellipsis past Excel's 32,767 characters
+    (a reason quoting a 32,767-character activity name would otherwise exceed it)."""
+    if len(s) <= MAX_CELL_TEXT // 2:
+        return s
+    units = len(s.encode("utf-16-le")) // 2
+    if units <= MAX_CELL_TEXT:
+        return s
+    cut = s[:MAX_CELL_TEXT - 1]
+    excess = len(cut.encode("utf-16-le")) // 2 - (MAX_CELL_TEXT - 1)
+    return (cut[:len(cut) - excess] if excess > 0 else cut) + "\u2026"
+
+
 def xml_text(s: str) -> str:
     """Escape for element text, with OOXML's _xHHHH_ escape for control characters."""
     if not _PLAIN.search(s):
@@ -75,6 +91,7 @@ def value_body(p: str, value: object, date1904: bool = False) -> str | None:
     if isinstance(value, bool):
         return f' t="b"><{p}v>{int(value)}</{p}v></{p}c>'
     if isinstance(value, str):   # text, never a formula, whatever it starts with
+        value = clip_cell_text(value)
         sp = ' xml:space="preserve"' if value != value.strip() or "\n" in value else ""
         return f' t="inlineStr"><{p}is><{p}t{sp}>{xml_text(value)}</{p}t></{p}is></{p}c>'
     if isinstance(value, dt.date | dt.datetime | dt.time):
@@ -92,7 +109,7 @@ def formula_body(p: str, f: str, value: object, date1904: bool = False) -> str:
         return f' t="b">{f}<{p}v>{int(value)}</{p}v></{p}c>'
     if isinstance(value, str):
         t = "e" if value in ERROR_VALUES else "str"
-        return f' t="{t}">{f}<{p}v>{xml_text(value)}</{p}v></{p}c>'
+        return f' t="{t}">{f}<{p}v>{xml_text(clip_cell_text(value))}</{p}v></{p}c>'
     return f">{f}<{p}v>{num(value)}</{p}v></{p}c>"    # type: ignore[arg-type]
 
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from xml.sax.saxutils import escape, quoteattr
 
+from xlplugin.apply_file.columns import clip_cell_text
 from xlplugin.apply_file.sheet_patch import excel_serial
 from xlplugin.changes import PageSetup, ReplaceSheet, SetCell, Style
 from xlplugin.model import CellValue, cell_ref, col_letter
@@ -45,6 +46,7 @@ def _xml_text(s: str) -> str:
 
 
 def _t_element(s: str) -> str:
+    s = clip_cell_text(s)
     space = ' xml:space="preserve"' if s != s.strip() or "\n" in s else ""
     return f"<t{space}>{_xml_text(s)}</t>"
 
@@ -94,7 +96,7 @@ def cell_xml(ref: str, value: CellValue, formula: str | None, s: int,
             return f'<c r="{ref}"{sattr} t="b">{f}<v>{int(value)}</v></c>'
         if isinstance(value, (int, float)):
             return f'<c r="{ref}"{sattr}>{f}<v>{_num(value)}</v></c>'
-        text = str(value)
+        text = clip_cell_text(str(value))
         t = "e" if text in EXCEL_ERRORS else "str"
         return f'<c r="{ref}"{sattr} t="{t}">{f}<v>{_xml_text(text)}</v></c>'
     if value is None:
