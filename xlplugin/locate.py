@@ -156,8 +156,8 @@ class Candidate:
         kind = self.kind
         missing = [_SHOWN[f] for f in _TELLTALE[kind] if f not in self.fields]
         generic = [c.header for c in self.columns if c.col in self.generic and c.field]
-        half = f" ({', '.join(repr(h) for h in generic)} count half: words other lists use too)" \
-            if generic else ""
+        half = (f" ({', '.join(repr(h) for h in generic)} count{'s' if len(generic) == 1 else ''} half: "
+                "words other lists use too)") if generic else ""
         name = kind_name(kind)
         return (f"too little for {'an' if name[0] in 'aeiou' else 'a'} {name}{half}: no "
                 + " or ".join(missing[:3] or ["second known column"]))
