@@ -38,7 +38,7 @@ def check_input(path: Path) -> None:
     if head.startswith(OLE_MAGIC):
         if ENCRYPTION_INFO in head or (suffix in WORKBOOK_SUFFIXES and _encrypted(path)):
             raise EncryptedWorkbook("the workbook is password-protected", file=str(path))
-        raise NotAWorkbook("an Excel 97-2003 (.xls) workbook", file=str(path))
+        raise NotAWorkbook("a legacy binary Excel 97-2003 (.xls) workbook", file=str(path))
     if suffix in TEXT_SUFFIXES:
         raise NotAWorkbook(TEXT_SUFFIXES[suffix], file=str(path))
     if suffix not in WORKBOOK_SUFFIXES:

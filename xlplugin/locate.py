@@ -156,8 +156,8 @@ class Candidate:
         kind = self.kind
         missing = [_SHOWN[f] for f in _TELLTALE[kind] if f not in self.fields]
         generic = [c.header for c in self.columns if c.col in self.generic and c.field]
-        half = f" ({', '.join(repr(h) for h in generic)} count half: words other lists use too)" \
-            if generic else ""
+        half = (f" ({', '.join(repr(h) for h in generic)} count{'s' if len(generic) == 1 else ''} half: "
+                "words other lists use too)") if generic else ""
         name = kind_name(kind)
         return (f"too little for {'an' if name[0] in 'aeiou' else 'a'} {name}{half}: no "
                 + " or ".join(missing[:3] or ["second known column"]))
@@ -194,8 +194,27 @@ def _blocks(cols: list[int], gap: int = 2) -> list[list[int]]:
     return blocks
 
 
-def _assign(columns: list[tuple[int, str, list[str]]], vocab: Vocabulary,
-            tool: set[int]) -> tuple[list[model.Column], frozenset[int], frozenset[int]]:
+def _assign(columns: list[tuple[int, str, list[str]]], syn: Synonyms | Vocabulary,
+            tool: set[int]) -> tuple[list[model.Column], frozenset[int]]:
+    """Columns (col, shown header, texts to try) -> Columns with fields, and the columns
+    matched only by a generic synonym (see _assign_fields)."""
+    vocab = syn if isinstance(syn, Vocabulary) else _vocab_for(syn)
+    out, generic, _loose = _assign_fields(columns, vocab, tool)
+    return out, generic
+
+
+_VOCABS: dict[int, tuple[Synonyms, Vocabulary]] = {}
+
+
+def _vocab_for(syn: Synonyms) -> Vocabulary:
+    hit = _VOCABS.get(id(syn))
+    if hit is None or hit[0] is not syn:
+        hit = _VOCABS[id(syn)] = (syn, Vocabulary(syn))
+    return hit[1]
+
+
+def _assign_fields(columns: list[tuple[int, str, list[str]]], vocab: Vocabulary,
+                   tool: set[int]) -> tuple[list[model.Column], frozenset[int], frozenset[int]]:
     """Columns (col, shown header, texts to try) -> Columns with fields (the best claim per
     field wins: exact before words, then the better-ranked synonym, then the leftmost), the
     columns matched only by a generic synonym, and those matched by words in a longer text."""
@@ -255,7 +274,7 @@ def _build(sheet: str, row: int, texts: dict[int, list[str]], shown: dict[int, s
             continue
         cols = [(c, shown.get(c, ""), texts.get(c, []) if c not in periods else [])
                 for c in range(c1, c2 + 1)]
-        columns, generic, loose = _assign(cols, vocab, tool)
+        columns, generic, loose = _assign_fields(cols, vocab, tool)
         if periods:
             columns, generic = _label_for_periods(columns, generic, periods)
         if sum(1 for c in columns if c.field) + bool(periods) < 2:
@@ -405,7 +424,7 @@ def _table_candidate(wb: Workbook, t: model.TableDef, vocab: Vocabulary) -> Cand
         cols.append((c, name, [name] if name else []))
     periods = period_columns(cells)
     cols = [(c, name, [] if c in periods else texts) for c, name, texts in cols]
-    columns, generic, loose = _assign(cols, vocab, tool)
+    columns, generic, loose = _assign_fields(cols, vocab, tool)
     if periods:
         columns, generic = _label_for_periods(columns, generic, periods)
     return Candidate(t.sheet, row, columns, t.first_col, t.last_col, row, generic, loose, table=t,

@@ -250,11 +250,12 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
         dest = output_path(path, opts) if opts.write else path
         opts, result.kept = compose(opts, dest)
         if opts.steps == {CLEAR}:
-            if not output_parts(path):
-                result.note = "no xlplugin marks to clear"
-                return result
             from xlplugin.render_validation import clear_changes
             changes = clear_changes()
+            if not output_parts(path):   # a user's own workbook: nothing to write
+                result.note = "no xlplugin marks to clear"
+                result.changes = changes.describe() if opts.dry_run else []
+                return result
         else:
             analysis = analyse(path, opts, model=model if model is not None else _learned_model(opts))
             result.rows = len(analysis.parsed.plan.data_rows)

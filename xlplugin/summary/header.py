@@ -21,8 +21,8 @@ def header_cells(ctx: SummaryContext, sheet: str) -> tuple[list[SetCell], list[H
         kind += f' ("{plan.fields["actual"].header}" counted as actual spend)'
     lines: list[tuple[str, object, Style | None]] = [
         ("Plan", f"{ctx.source_name}, sheet {plan.sheet}", None),
+        ("Produced", ctx.produced_at, Style(number_format="yyyy-mm-dd hh:mm", halign="left")),  # B3
         ("Read as", kind, None),
-        ("Produced", ctx.produced_at, Style(number_format="yyyy-mm-dd hh:mm", halign="left")),
     ]
     links: list[Hyperlink] = []
     findings = ctx.findings
