@@ -81,6 +81,8 @@ def check_names(infos: list[zipfile.ZipInfo], file: str) -> None:
     seen: dict[str, str] = {}
     for info in infos:
         name = info.orig_filename
+        if not info.filename:
+            raise DamagedWorkbook("an entry of the zip has an empty name", file=file)
         if "\x00" in name:
             raise UnsafePackage(f"entry name {name!r} contains a NUL character", file=file)
         if name.startswith(("/", "\\")) or _DRIVE.match(name):
