@@ -61,7 +61,8 @@ def CustomMutator(data: bytes, max_size: int, seed: int) -> bytes:  # noqa: N802
     i = rnd.choice(xml)
     name, body = members[i]
     members[i] = (name, atheris.Mutate(body, max(len(body) * 2, 4096)))
-    return _rezip(members)
+    out = _rezip(members)
+    return out if len(out) <= max_size else atheris.Mutate(data, max_size)   # libFuzzer's bound
 
 
 def main() -> None:
