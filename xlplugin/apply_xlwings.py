@@ -629,6 +629,8 @@ class _Target:
         cells = [replace(c, sheet=actual, formula=self.rewrite(c.formula) if c.formula else None)
                  for c in spec.cells]
         _write_cells(sh, cells, self.report)
+        for col in spec.columns:
+            self.column(replace(col, sheet=actual))
         for col, w in spec.col_widths:
             _set_width(sh, col, w, self.remote)
         if spec.freeze and spec.freeze != (1, 1):
@@ -637,6 +639,10 @@ class _Target:
             except (NotImplementedError, AttributeError) as e:
                 _skip(self.report, f"freeze panes: {e}")
         values = {(c.row, c.col): c.value for c in spec.cells}
+        linked = {h.col for h in spec.hyperlinks}
+        for col in spec.columns:
+            if col.col in linked:
+                values.update({(c.row, c.col): c.value for c in col.cells()})
         for h in spec.hyperlinks:
             shown = values.get((h.row, h.col))
             sh.range((h.row, h.col)).add_hyperlink(

@@ -313,6 +313,23 @@ def _box_ref(b: tuple[int, int, int, int]) -> str:
 
 
 # --------------------------------------------------------------------------- the patch
+_COLS: dict[bytes, int] = {}
+
+
+def _ref_col(ref: bytes) -> int | None:
+    """The column of a cell reference like b"AB12" (letters looked up once)."""
+    letters = ref.rstrip(b"0123456789").lstrip(b"$").rstrip(b"$")
+    col = _COLS.get(letters)
+    if col is None:
+        try:
+            col = split_ref(letters.decode() + "1")[1]
+        except ValueError:
+            return None
+        if len(_COLS) < 20000:
+            _COLS[letters] = col
+    return col
+
+
 class _BandRows:
     """Row n's column cells as text, computed a window of rows at a time (memory stays
     bounded by the window, not the sheet)."""
@@ -484,10 +501,8 @@ class _Patcher:
         r = _R_ATTR.search(inner, i, inner.find(b">", i))
         if r is None:
             return False
-        try:
-            return split_ref(r.group(1).decode())[1] < min_col
-        except ValueError:
-            return False
+        col = _ref_col(r.group(1))
+        return col is not None and col < min_col
 
     def _column_ops(self, row: int, by_row: dict) -> None:
         """The careful path for one row: the column cells as CellWrites among the row's
@@ -668,10 +683,10 @@ class _Patcher:
         last, col = 0, 0
         for cm in c_re.finditer(inner):
             r = _R_ATTR.search(cm.group(1))
-            try:
-                col = split_ref(r.group(1).decode())[1] if r else col + 1
-            except ValueError:
+            if r is None:
                 col += 1
+            else:
+                col = _ref_col(r.group(1)) or col + 1
             if cm.start() > last:
                 cells.append(inner[last:cm.start()])
             cells.append(_Cell(col, cm.group(0)))
