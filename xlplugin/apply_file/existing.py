@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from xlplugin import changes as ch
 from xlplugin.apply_file.comments import CT_COMMENTS, CT_VML, RT_COMMENTS, RT_VML, merge_notes, vml_blocks
@@ -26,8 +26,27 @@ from xlplugin.apply_file.sheet_patch import (
 from xlplugin.apply_file.state import pack_cells, pack_rows, unpack_cells, unpack_rows
 from xlplugin.model import cell_ref, split_ref
 
-if TYPE_CHECKING:  # pragma: no cover
-    from xlplugin.apply_file.writer import _Writer
+
+class _Writer(Protocol):
+    """What this module needs of writer._Writer (a protocol, so existing.py does not
+    import writer.py, which imports it)."""
+
+    edit: Any                  # packager.PackageEdit
+    wb: Any                    # workbook_parts.WorkbookXml
+    state: Any                 # state.State
+    result: Any                # writer.ApplyResult
+    sheet_edits: dict[str, SheetEdits]
+    note_ops: dict[str, _Notes]
+    drop_validations: dict[str, list[str]]
+    restore_cols: dict[str, str | None]
+    restore_cells: dict[str, dict[str, str]]
+    drop_dimension: set[str]
+    sheets_patched: set[str]
+    values_changed: bool
+
+    def styles(self) -> Any: ...
+
+    def user_sheet(self, name: str) -> Any: ...
 
 
 @dataclass
