@@ -39,8 +39,8 @@ def _no_temp_left(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def big_plan(tmp_path_factory) -> Path:
-    """Big enough (3,000 rows) that writing it takes a moment we can interrupt."""
-    rows = [[f"A-{i:05d}", *r[1:]] for i, r in enumerate(ROWS * 600)]
+    """Big enough (1,500 rows) that writing it takes a moment we can interrupt."""
+    rows = [[f"A-{i:05d}", *r[1:]] for i, r in enumerate(ROWS * 300)]
     return make_plan(tmp_path_factory.mktemp("big") / "plan.xlsx", rows=rows)
 
 

@@ -121,7 +121,7 @@ def test_explain_text_names_sheet_row_synonyms_kind_and_runner_up(gallery) -> No
     assert "sheet:      'Marketing Plan'" in out and "header row: 10" in out
     assert "'Anticipated⏎Start Date' -> start (synonym 'Start Date', words in the header)" in out
     assert "kind:       activity plan" in out
-    assert "runner-up:  'Lookups' row 1 (Table Lookups)" in out and "lost: it lacks" in out
+    assert "runner-up:  'Lookups' row 1 (Table Lookups)" in out and "lost: too little for" in out
 
 
 @pytest.mark.parametrize(("name", "build", "words"), NO_PLAN, ids=[n for n, _b, _w in NO_PLAN])

@@ -27,7 +27,8 @@ from xlplugin.apply_file.sheet_patch import (
 )
 from xlplugin.apply_file.styles import StyleBook
 from xlplugin.changes import MARK_ERROR, MARK_WARNING
-from xlplugin.locate import _assign, load_synonyms, normalize_header
+from xlplugin.headers import normalize_header, vocabulary
+from xlplugin.locate import _assign
 from xlplugin.model import cell_ref, split_ref
 from xlplugin.parse import read_date, read_number
 from xlplugin.read import parse_range
@@ -93,7 +94,7 @@ def test_parse_range_never_raises(text):
 
 
 # ------------------------------------------------------------------ the header matcher
-SYN = load_synonyms()
+VOCAB = vocabulary()
 
 
 @given(st.text(max_size=40))
@@ -112,11 +113,11 @@ def _decorate(header: str, case: int, pad: int, unit: str) -> str:
                                                     st.sampled_from(["", " (USD)", " $", " EUR", " (k)"])),
                                           min_size=len(HEADERS), max_size=len(HEADERS)))
 def test_header_matching_ignores_order_case_spacing_and_units(order, decorations):
-    plain, _ = _assign([(i + 1, h, [h]) for i, h in enumerate(order)], SYN, set())
+    plain, *_ = _assign([(i + 1, h, [h]) for i, h in enumerate(order)], VOCAB, set())
     # a unit only decorates a money column, as a person would write it
     money = {"Budget", "Actual", "Revenue"}
     fancy = [_decorate(h, c, p, u if h in money else "") for h, (c, p, u) in zip(order, decorations, strict=True)]
-    decorated, _ = _assign([(i + 1, h, [h]) for i, h in enumerate(fancy)], SYN, set())
+    decorated, *_ = _assign([(i + 1, h, [h]) for i, h in enumerate(fancy)], VOCAB, set())
     assert [c.field for c in decorated] == [c.field for c in plain]
     fields = [c.field for c in plain if c.field]
     assert len(fields) == len(set(fields))                  # one column per field
@@ -125,7 +126,7 @@ def test_header_matching_ignores_order_case_spacing_and_units(order, decorations
 
 @given(st.lists(st.one_of(st.sampled_from(HEADERS), CELL_TEXT), min_size=1, max_size=20))
 def test_header_matching_never_gives_a_field_twice(headers):
-    cols, _ = _assign([(i + 1, h, [h]) for i, h in enumerate(headers)], SYN, set())
+    cols, *_ = _assign([(i + 1, h, [h]) for i, h in enumerate(headers)], VOCAB, set())
     fields = [c.field for c in cols if c.field]
     assert len(fields) == len(set(fields))
 
@@ -160,6 +161,7 @@ def _read_back(package: bytes, xml: bytes, styles: bytes) -> dict[tuple[int, int
 
 @given(st.dictionaries(CELLS, VALUES, min_size=1, max_size=12),
        st.lists(st.tuples(CELLS, st.sampled_from([MARK_ERROR, MARK_WARNING])), max_size=6))
+@example({(1, 1): "\r", (2, 2): "a\r\nb"}, [])   # found by make fuzz: a raw \r came back as \n
 def test_patched_sheet_is_well_formed_and_reads_back(plan_sheet, writes, marks):
     package, xml = plan_sheet
     with zipfile.ZipFile(io.BytesIO(package)) as z:

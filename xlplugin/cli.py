@@ -238,7 +238,8 @@ def check(paths: Paths,
         report.print_findings([f for r in results for f in r.findings], _console(), files=len(results))
         for r in results:
             if not r.error and not r.findings:
-                _console().print(f"{r.path}: {r.rows} rows, no problems found", markup=False)
+                kind = r.kind.replace("_", " ")
+                _console().print(f"{r.path}: {r.rows} rows ({kind}), no problems found", markup=False)
     else:   # a report is always whole and well-formed, failed files included
         findings = [f for r in results for f in (
             [report.file_finding(str(r.path), r.outcome, r.error, r.advice)] if r.error else r.findings)]
@@ -288,7 +289,7 @@ def label(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: 
                         taxonomy_path=taxonomy, learn_from=learn_from)
         results = _run_files(files, opts, jobs, progress=False, scheduler=scheduler)
         _report_errors(results)
-        payload = [{"file": str(r.path), "sheet": r.sheet, "row": lab.row,
+        payload = [{"file": str(r.path), "sheet": r.sheet, "kind": r.kind, "row": lab.row,
                     "id": r.row_names.get(lab.row, (None, None))[0],
                     "activity": r.row_names.get(lab.row, (None, None))[1], "stage": lab.stage,
                     "confidence": round(lab.confidence, 3), "reason": lab.reason, "source": lab.source}
@@ -370,9 +371,6 @@ def demo(out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder 
         _fail(result.error)
     from xlplugin import report
     report.print_findings(result.findings, con)
-    stages: dict[str, int] = {}
-    for lab in result.labels:
-        stages[lab.stage] = stages.get(lab.stage, 0) + 1
     con.print()
     con.print(f"Sample plan: {src} ({result.rows} rows on sheet {result.sheet!r})", markup=False)
     con.print(f"Result:      {result.output}", markup=False)
@@ -382,7 +380,7 @@ def demo(out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder 
     con.print(f"  findings:  {n(result.errors, 'error')}, {n(result.warnings, 'warning')} "
               "(highlighted cells with notes, and a Validation sheet with links)",
               markup=False, soft_wrap=True)
-    con.print("  stages:    " + ", ".join(f"{k} {v}" for k, v in sorted(stages.items()))
+    con.print("  stages:    " + report.stage_counts(result.labels)
               + " (Stage and Stage basis columns)", markup=False, soft_wrap=True)
     con.print("  summary:   Summary sheet with live formulas and charts; metric columns on the plan",
               markup=False, soft_wrap=True)

@@ -19,14 +19,14 @@ from xlplugin.locate import Candidate, Choice, _finish, find_candidates
 
 def _col(c: model.Column, vocab) -> dict[str, Any]:
     m = vocab.match(c.header) if c.field and c.header else None
-    how = m.how if m is not None and m.field == c.field else ("position" if c.field else "")
+    how = m.how if m is not None and m.synonym == c.matched else ("position" if c.field else "")
     return {"column": c.letter, "header": c.header, "field": c.field, "synonym": c.matched or None,
             "how": how or None}
 
 
 def _why_lost(chosen: Candidate, other: Candidate) -> str:
     if not other.plausible(insisted=other.named):
-        return f"it lacks {other.lacks()}"
+        return other.lacks()
     if chosen.named and not other.named:
         return f"{chosen.sheet!r} is named like a plan, and its table is plausible"
     if len(other.fields) < len(chosen.fields):
@@ -57,7 +57,7 @@ def explain(wb, sheet: str | None = None, config: Config | None = None) -> dict[
         "table": c.table.name if c.table is not None else None,
         "data_rows": len(plan.data_rows), "score": round(c.score, 2),
         "kind": plan.kind, "kind_scores": {k: round(v, 2) for k, v in sorted(scores.items(), key=lambda kv: -kv[1])},
-        "columns": [_col(x, vocab) for x in c.columns],
+        "columns": [_col(x, vocab) for x in plan.columns],
         "layout": plan.layout,
         "periods": [{"column": model.col_letter(col), "period": lab} for col, lab in sorted(plan.periods.items())],
     })
@@ -83,7 +83,7 @@ def format_text(e: dict[str, Any]) -> str:
         else:
             cols = ", ".join(f"{x['header']!r} as {x['field']}" for x in cl["columns"])
             lines.append(f"  no table: closest is {cl['sheet']!r} row {cl['header_row']} ({cols}); "
-                         f"it lacks {cl['lacks']}")
+                         f"{cl['lacks']}")
         return "\n".join(lines)
     table = f", Excel Table {e['table']}" if e["table"] else ""
     lines.append(f"  sheet:      {e['sheet']!r} ({e['why']})")

@@ -242,7 +242,10 @@ class Vocabulary:
         # "Trade show booth" (a data cell) is not a placement.
         if size * 2 < len(words):
             return None
-        return Match(fld, syn, "words", generic or size < len(words) and generic, rank)
+        # A generic word inside a longer header says little ("Currency code" is no ID).
+        if generic and size < len(words):
+            return None
+        return Match(fld, syn, "words", generic, rank)
 
     def _chars(self, text: str, keep: bool) -> Match | None:
         s = normalize_header(text) if not keep else "".join(_tokens(text, True))

@@ -37,7 +37,7 @@ _QUARTER_2 = re.compile(r"^(?:fy\s*)?'?\d{2,4}\s*q([1-4])$")
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$|^(\d{1,2})[-/.](\d{4})$")
 _NUMBERED = re.compile(r"^(?:month|mes|mois|monat|mese|maand|thang|week|semana|semaine|woche|settimana|"
                        r"wk|w|m|p|period|periodo|periode|tuan)\s*(\d{1,2})$")
-_CJK_MONTH = re.compile(r"^(\d{1,2})\s*月(?:份)?$")
+_CJK_MONTH = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]|十[一二])\s*月(?:份)?$")
 _WORD = re.compile(r"[^\W\d_]+")
 
 _WEEKDAYS: dict[str, int] = {}

@@ -22,7 +22,7 @@ from xlplugin import model
 from xlplugin.config import Config
 from xlplugin.errors import PlanNotFound, UnreadableWorkbook, XlpluginError
 from xlplugin.headers import Synonyms, Vocabulary, load_synonyms, normalize_header, vocabulary
-from xlplugin.kinds import LABEL_FIELDS, classify
+from xlplugin.kinds import LABEL_FIELDS, classify, kind_name
 from xlplugin.layouts import period_columns, weekday_columns
 from xlplugin.parse import read_number
 from xlplugin.read import WorkbookSource as Workbook
@@ -35,17 +35,23 @@ HEADER_SCAN_ROWS = 300     # header rows are looked for in the first rows of the
 BLANK_RUN_END = 5          # this many blank rows in a row end a plan that is not a Table
 MIN_SCORE = 2.5            # field evidence a table needs on a sheet nobody named
 ROWS_LOOKAHEAD = 60        # data rows counted when ranking candidates
+TOOL_ROOM = 16             # free columns the tool's own columns need beside the plan
 # Fields whose allowed values a list validation (dropdown) in the workbook declares.
 LIST_FIELDS = ("channel", "status", "stage", "category", "owner", "quarter", "objective", "kpi")
 
-_TOTAL = re.compile(
-    r"^(grand ?total|sub-? ?total|totals?|sum|overall|total general|gesamt\w*|summe|tong cong|tổng cộng|"
-    r"tổng|totale|totaal|合計|合计|总计|總計|小計|小计)\b|\b(total|totals|subtotal|gesamt|totale|totaal)$",
-    re.I)
 _PLAN_NAME = re.compile(r"plan(?!t|e[tn])|budget|calendar|calendrier|calendario|kalender|presupuesto|"
                         r"orçamento|orcamento|bilancio|begroting|haushalt|media ?plan|campaign|campaña|"
                         r"campanha|kampagne|kế hoạch|ke hoach|ngân sách|ngan sach|lịch|計画|计划|预算|予算|"
                         r"カレンダー|日历|日曆", re.I)
+
+
+# The columns each kind is recognised by, as a "no plan" message names them.
+_TELLTALE = {"activity_plan": ("start", "end", "budget"), "budget": ("budget", "actual", "category"),
+             "performance_log": ("actual", "impressions", "clicks", "conversions"),
+             "content_calendar": ("start", "channel", "status"), "media_plan": ("channel", "placement", "budget")}
+_SHOWN = {"start": "Start Date", "end": "End Date", "budget": "Budget", "actual": "Spend",
+          "category": "Category", "impressions": "Impressions", "clicks": "Clicks",
+          "conversions": "Conversions", "channel": "Channel", "status": "Status", "placement": "Placement"}
 
 
 def _named_like_plan(name: str) -> bool:
@@ -144,11 +150,17 @@ class Candidate:
         return f"{where} matched {len(f)} of the needed columns ({names})"
 
     def lacks(self) -> str:
-        """What a candidate that is not plausible lacks, in words."""
+        """Why a candidate that is not plausible falls short, as a clause."""
         if self.label is None and not self.periods:
-            return "a column naming each row (Activity, Campaign, Item, Category, ...)"
-        return ("more known columns (e.g. Start Date, End Date, Budget, Owner, Channel, Spend, "
-                "Impressions); a sheet of other data is not a plan")
+            return "no column names each row (an Activity, Campaign, Item or Category column)"
+        kind = self.kind
+        missing = [_SHOWN[f] for f in _TELLTALE[kind] if f not in self.fields]
+        generic = [c.header for c in self.columns if c.col in self.generic and c.field]
+        half = (f" ({', '.join(repr(h) for h in generic)} count{'s' if len(generic) == 1 else ''} half: "
+                "words other lists use too)") if generic else ""
+        name = kind_name(kind)
+        return (f"too little for {'an' if name[0] in 'aeiou' else 'a'} {name}{half}: no "
+                + " or ".join(missing[:3] or ["second known column"]))
 
 
 def _text(v: model.CellValue) -> str | None:
@@ -182,8 +194,27 @@ def _blocks(cols: list[int], gap: int = 2) -> list[list[int]]:
     return blocks
 
 
-def _assign(columns: list[tuple[int, str, list[str]]], vocab: Vocabulary,
-            tool: set[int]) -> tuple[list[model.Column], frozenset[int], frozenset[int]]:
+def _assign(columns: list[tuple[int, str, list[str]]], syn: Synonyms | Vocabulary,
+            tool: set[int]) -> tuple[list[model.Column], frozenset[int]]:
+    """Columns (col, shown header, texts to try) -> Columns with fields, and the columns
+    matched only by a generic synonym (see _assign_fields)."""
+    vocab = syn if isinstance(syn, Vocabulary) else _vocab_for(syn)
+    out, generic, _loose = _assign_fields(columns, vocab, tool)
+    return out, generic
+
+
+_VOCABS: dict[int, tuple[Synonyms, Vocabulary]] = {}
+
+
+def _vocab_for(syn: Synonyms) -> Vocabulary:
+    hit = _VOCABS.get(id(syn))
+    if hit is None or hit[0] is not syn:
+        hit = _VOCABS[id(syn)] = (syn, Vocabulary(syn))
+    return hit[1]
+
+
+def _assign_fields(columns: list[tuple[int, str, list[str]]], vocab: Vocabulary,
+                   tool: set[int]) -> tuple[list[model.Column], frozenset[int], frozenset[int]]:
     """Columns (col, shown header, texts to try) -> Columns with fields (the best claim per
     field wins: exact before words, then the better-ranked synonym, then the leftmost), the
     columns matched only by a generic synonym, and those matched by words in a longer text."""
@@ -243,7 +274,7 @@ def _build(sheet: str, row: int, texts: dict[int, list[str]], shown: dict[int, s
             continue
         cols = [(c, shown.get(c, ""), texts.get(c, []) if c not in periods else [])
                 for c in range(c1, c2 + 1)]
-        columns, generic, loose = _assign(cols, vocab, tool)
+        columns, generic, loose = _assign_fields(cols, vocab, tool)
         if periods:
             columns, generic = _label_for_periods(columns, generic, periods)
         if sum(1 for c in columns if c.field) + bool(periods) < 2:
@@ -314,6 +345,8 @@ def _sheet_candidates(wb: Workbook, sheet: str, vocab: Vocabulary) -> list[Candi
     in_table = {(t.first_row + max(t.header_rows, 1) - 1, t.first_col) for t in tables}
     out = [c for c in out if (c.header_row, c.first_col) not in in_table]
     out += [_table_candidate(wb, t, vocab) for t in tables]
+    for c in out:
+        _unheaded_labels(grid, c)
     named = _named_like_plan(sheet)
     for c in out:
         c.named = named
@@ -321,6 +354,22 @@ def _sheet_candidates(wb: Workbook, sheet: str, vocab: Vocabulary) -> list[Candi
             c.stop_row = _stop_row(grid, c, out)
         c.rows = _count_rows(grid, c)
     return out
+
+
+def _unheaded_labels(grid: model.Grid, c: Candidate) -> None:
+    """Names in a column with no header left of the headers (a pivot table's row labels, a
+    list of campaigns whose first header cell was left empty): that column names the rows."""
+    if c.table is not None or c.weekdays or c.label is not None or c.first_col <= grid.origin_col:
+        return
+    col = c.first_col - 1
+    if _text(grid.value(c.header_row, col)) is not None:
+        return
+    below = [grid.value(r, col) for r in range(c.header_row + 1, c.header_row + 4)]
+    if sum(isinstance(v, str) and bool(v.strip()) for v in below) >= 2:
+        c.columns.insert(0, model.Column(header="", col=col, field="activity",
+                                         matched="(row labels, no header)"))
+        c.first_col = col
+        c.generic = c.generic | {col}
 
 
 def _stop_row(grid: model.Grid, c: Candidate, others: list[Candidate]) -> int | None:
@@ -375,7 +424,7 @@ def _table_candidate(wb: Workbook, t: model.TableDef, vocab: Vocabulary) -> Cand
         cols.append((c, name, [name] if name else []))
     periods = period_columns(cells)
     cols = [(c, name, [] if c in periods else texts) for c, name, texts in cols]
-    columns, generic, loose = _assign(cols, vocab, tool)
+    columns, generic, loose = _assign_fields(cols, vocab, tool)
     if periods:
         columns, generic = _label_for_periods(columns, generic, periods)
     return Candidate(t.sheet, row, columns, t.first_col, t.last_col, row, generic, loose, table=t,
@@ -385,26 +434,47 @@ def _table_candidate(wb: Workbook, t: model.TableDef, vocab: Vocabulary) -> Cand
 # --- the plan area -----------------------------------------------------------------------
 
 def _is_blank_row(line: list[model.CellValue], j1: int, j2: int) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in line[j1:j2])
+    seg = line[j1:j2]
+    if seg.count(None) == len(seg):   # the usual blank row, counted in C
+        return True
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in seg)
 
 
-def _is_number(v: model.CellValue) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+def _is_total_label(v: model.CellValue) -> bool:
+    """'Total', 'Grand total', 'OVERALL', 'Paid media total', 'Gesamt', '合計'."""
+    return type(v) is str and bool(_total_labels([v]))
 
 
-def _row_kind(line: list[model.CellValue], j1: int, j2: int, text_js: list[int]) -> str:
-    """'data', 'total' (a totals row, or an OVERALL/Total heading) or 'section' (a heading
-    such as "Paid media" alone on its row inside the table)."""
-    for j in text_js:
-        v = line[j] if 0 <= j < len(line) else None
-        if isinstance(v, str) and _TOTAL.search(v.strip()):
-            return "total"
-    filled = [(j, v) for j, v in enumerate(line[j1:j2], start=j1)
-              if not (v is None or (isinstance(v, str) and not v.strip()))]
-    if len(filled) == 1 and j2 - j1 >= 3:
-        j, v = filled[0]
-        if isinstance(v, str) and j - j1 <= 1:
-            return "section"
+_TOTAL_START = re.compile(
+    r"^[ \t]*(?:grand ?total|sub-? ?total|totals?|sum|overall|total general|gesamt\w*|summe|tong cong|"
+    r"tổng cộng|tổng|totale|totaal|合計|合计|总计|總計|小計|小计)\b", re.I | re.M)
+_TOTAL_END = re.compile(r"\b(?:total|totals|subtotal|gesamt|totale|totaal)[ \t]*$", re.I | re.M)
+
+
+def _total_labels(values) -> set[str]:
+    """The texts among `values` that label a totals row ('Total', 'Grand total', 'OVERALL',
+    'Paid media total', 'Gesamt', '合計'), found in two regex passes over them all: a plan of
+    100k rows has 100k distinct activity names."""
+    distinct = {v for v in values if type(v) is str and "\n" not in v and len(v) <= 60}
+    if not distinct:
+        return set()
+    text = "\n".join(distinct)
+    out = set()
+    for m in (*_TOTAL_START.finditer(text), *_TOTAL_END.finditer(text)):
+        a = text.rfind("\n", 0, m.start()) + 1
+        b = text.find("\n", m.end())
+        out.add(text[a:b if b >= 0 else len(text)])
+    return out
+
+
+def _row_kind(seg: list[model.CellValue], filled: int, j1: int) -> str:
+    """'data' or 'section' (a heading such as "Paid media" alone in the first columns of its
+    row inside the table); totals rows are recognised by their label before this."""
+    if filled > 1 or len(seg) < 3:
+        return "data"
+    cells = [(j, v) for j, v in enumerate(seg) if not (v is None or (isinstance(v, str) and not v.strip()))]
+    if len(cells) == 1 and isinstance(cells[0][1], str) and cells[0][0] <= 1:
+        return "section"
     return "data"
 
 
@@ -418,22 +488,27 @@ def _data_rows(grid: model.Grid, header_row: int, c1: int, c2: int, columns: lis
     # Where a "Total" label would be typed: the id/activity columns, else the first columns.
     label_cols = [c.col for c in columns if c.field in ("activity", "id", "category")]
     label_cols += [c.col for c in columns[:2]]
-    text_js = sorted({c - grid.origin_col for c in label_cols})
+    text_js = sorted({c - grid.origin_col for c in label_cols if c >= grid.origin_col})
+    end = grid.max_row if stop_row is None else min(stop_row, grid.max_row)
+    lines = grid.cells[header_row + 1 - grid.origin_row:end + 1 - grid.origin_row]
+    totals = _total_labels(line[j] for line in lines for j in text_js if j < len(line))
     rows: list[int] = []
     last = header_row
     blank_run = 0
-    end = grid.max_row if stop_row is None else min(stop_row, grid.max_row)
-    for r in range(header_row + 1, end + 1):
-        line = grid.cells[r - grid.origin_row]
-        if _is_blank_row(line, j1c, j2):
+    for r, line in enumerate(lines, start=header_row + 1):
+        seg = line[j1c:j2]
+        filled = len(seg) - seg.count(None)
+        if filled == 0 or (filled <= 2 and _is_blank_row(line, j1c, j2)):
             blank_run += 1
             if stop_row is None and blank_run >= BLANK_RUN_END:
                 break
             continue
         blank_run = 0
-        if line[j1c:j2] == header:
+        if seg == header:
             continue  # the header repeated (a printed layout)
-        if _row_kind(line, j1c, j2, text_js) == "data":
+        if totals and any(j < len(line) and line[j] in totals for j in text_js):
+            continue  # a totals row (or an OVERALL heading)
+        if _row_kind(seg, filled, j1c) == "data":
             rows.append(r)
             # The plan area ends at its last data row: a totals row below it is not part of
             # the ranges the summary sums (it would count every amount twice).
@@ -532,17 +607,23 @@ def _finish(wb: Workbook, h: Candidate, config: Config) -> model.PlanTable:
 
 
 def _right_edge(grid: model.Grid, r1: int, r2: int, last_col: int) -> int:
-    """The last column right of `last_col` with anything in rows r1..r2 (0: none)."""
-    edge = 0
+    """Where the columns the tool adds may start without covering anything: the last column
+    before the first run of TOOL_ROOM free columns right of the plan (rows r1..r2); 0 when
+    that run starts right after the plan (the usual case)."""
     j0 = last_col - grid.origin_col + 1
+    used: set[int] = set()
     for r in range(max(r1, grid.origin_row), min(r2, grid.max_row) + 1):
-        line = grid.cells[r - grid.origin_row]
-        for j in range(len(line) - 1, max(j0, 0) - 1, -1):
-            v = line[j]
-            if v is not None and not (isinstance(v, str) and not v.strip()):
-                edge = max(edge, grid.origin_col + j)
-                break
-    return edge
+        seg = grid.cells[r - grid.origin_row][max(j0, 0):]
+        if not seg or seg.count(None) == len(seg):   # nothing beside the plan (counted in C)
+            continue
+        used.update(grid.origin_col + max(j0, 0) + j for j, v in enumerate(seg)
+                    if v is not None and not (isinstance(v, str) and not v.strip()))
+    start = last_col + 1
+    for col in sorted(used):
+        if col - start >= TOOL_ROOM:
+            break
+        start = max(start, col + 1)
+    return 0 if start == last_col + 1 else start - 1
 
 
 # --- the choice ---------------------------------------------------------------------------
@@ -560,7 +641,7 @@ class Choice:
         """The best candidate that is not the chosen table (and not a piece of it)."""
         c = self.chosen
         for o in self.ranked:
-            if c is None or not (o.sheet == c.sheet and o.header_row == c.header_row
+            if c is None or not (o.sheet == c.sheet and c.top_row <= o.header_row <= c.header_row
                                  and o.first_col <= c.last_col and o.last_col >= c.first_col):
                 return o
         return None
@@ -618,13 +699,13 @@ def locate_plan(wb: Workbook, sheet: str | None = None, config: Config | None = 
     named = sheet or config.sheet
     best = choice.ranked[0] if choice.ranked else None
     if named is not None:
-        closest = f"closest: {best.describe()}; it lacks {best.lacks()}" if best is not None \
+        closest = f"closest: {best.describe()}; {best.lacks()}" if best is not None \
             else "no known column headers"
         raise PlanNotFound(f"sheet {named!r} has no table xlplugin understands in its first "
                            f"{HEADER_SCAN_ROWS} rows; {closest}", file=wb.file)
     if choice.skipped and best is None:
         raise choice.skipped[0]
-    closest = f"closest: {best.describe()}; it lacks {best.lacks()}" if best is not None else \
+    closest = f"closest: {best.describe()}; {best.lacks()}" if best is not None else \
         "no sheet has any known column header"
     raise PlanNotFound("no sheet has a plan header (a row of known column headers naming an activity, "
                        f"budget line, campaign, post or placement in the first {HEADER_SCAN_ROWS} rows); "

@@ -43,7 +43,8 @@ def rewrite(src: Path, dest: Path,
             if new is not None:
                 out.writestr(info.filename, new)
         for name, data in extra:
-            out.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+            out.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data,
+                         zipfile.ZIP_DEFLATED if data else zipfile.ZIP_STORED)
     return dest
 
 
@@ -149,3 +150,16 @@ def million_rows(out: zipfile.ZipFile, part: str, rows: int = 1_048_576) -> None
             fh.write(b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (r, r, r)
                               for r in range(start, min(start + step, rows + 1))))
         fh.write(b"</sheetData></worksheet>")
+
+
+def local_name_mismatch(src: Path, dest: Path, part: str = "xl/styles.xml", other: str = "xl/stylez.xml") -> Path:
+    """A member whose local header names another file than the central directory does:
+    two readers of one package would see different parts (zip parser confusion)."""
+    assert len(part) == len(other)
+    data = bytearray(src.read_bytes())
+    with zipfile.ZipFile(src) as z:
+        off = z.getinfo(part).header_offset
+    assert data[off + 30:off + 30 + len(part)] == part.encode()
+    data[off + 30:off + 30 + len(part)] = other.encode()
+    dest.write_bytes(bytes(data))
+    return dest

@@ -109,6 +109,15 @@ def test_formula_like_activity_names_land_as_text_in_every_sheet(tmp_path):
     for payload, where in seen.items():
         assert "Plan" in where, payload
         assert "Validation" in where, f"{payload!r} not echoed in the Validation sheet: {where}"
+    # the roll-up workbook over this plan too: every sheet, text stays text
+    r = cli("rollup", str(src), "--out", str(tmp_path / "rollup.xlsx"))
+    assert r.returncode == 0, r.stderr
+    for sheet, cells in _sheets(tmp_path / "rollup.xlsx").items():
+        for ref, t, text, formula in cells:
+            for payload in FORMULA_LIKE:
+                assert not (formula and payload.lstrip("=+@-") in formula), f"rollup {sheet}!{ref}: {formula}"
+                if text and payload in text:
+                    assert t in ("s", "inlineStr"), f"rollup {sheet}!{ref}: {payload!r} stored as {t!r}"
 
 
 TEXTS = [
@@ -149,9 +158,19 @@ def test_32767_character_cells_are_kept_and_never_exceeded(tmp_path):
 
 
 def test_value_in_column_xfd_beside_the_plan(tmp_path):
+    """A stray value in the last column, XFD, on a plan row.  The tool's columns go right of
+    anything beside the plan, and there is no column right of XFD: either the columns find
+    room and XFD3 is kept, or the file is refused in one line and nothing is written."""
     src = _workbook(tmp_path / "plan.xlsx", ROWS, extra=lambda ws: ws.write_string(2, 16383, "far right"))
-    out = _run(src, tmp_path / "out")
-    plan = {ref: text for ref, _, text, _ in _sheets(out)["Plan"]}
+    r = cli("run", str(src), "--out", str(tmp_path / "out"), "--jobs", "1")
+    assert "Traceback" not in r.stderr and r.seconds < SECONDS and r.peak_mb < MEGABYTES
+    if r.returncode == 2:
+        assert r.error_lines == [ln for ln in r.error_lines if ln.startswith(f"error: {src}: ")]
+        assert len(r.error_lines) == 1
+        assert not (tmp_path / "out" / "plan.xlsx").exists()
+        return
+    assert r.returncode in (0, 1), r.stderr
+    plan = {ref: text for ref, _, text, _ in _sheets(tmp_path / "out" / "plan.xlsx")["Plan"]}
     assert plan["XFD3"] == "far right"
     assert "Stage" in plan.values()
 

@@ -62,7 +62,13 @@ def test_bomb_that_lies_about_its_size_is_caught_while_inflating(base, tmp_path)
 
 def test_part_declaring_3gb_refused_before_inflating(base, tmp_path):
     src = build.declared_huge(base, _one(tmp_path, "huge"))
-    _refuse(src, "inflates to 3072 MB (limit 2048 MB)", seconds=20)
+    _refuse(src, "inflates to 3,221,225,472 bytes, over the 2048 MB limit for one part", seconds=20)
+
+
+def test_package_with_too_many_entries_refused_before_its_directory_is_loaded(base, tmp_path):
+    src = _one(tmp_path, "entries")
+    build.rewrite(base, src, extra=((f"customXml/item{i}.bin", b"") for i in range(100_001)))
+    _refuse(src, "declares 100011 entries (limit 100000)")   # the plan's 10 parts + 100,001
 
 
 # -- entity expansion and external entities, in every part the tool parses ----------------
@@ -94,6 +100,14 @@ def test_entity_in_a_utf16_part_refused(base, tmp_path):
     _refuse(src, "declares a DTD")
 
 
+def test_deeply_nested_xml_refused(base, tmp_path):
+    """100,000 nested elements: the parser's depth limit (huge_tree off) answers, not the stack."""
+    deep = b"<x>" * 100_000 + b"</x>" * 100_000
+    src = build.rewrite(base, _one(tmp_path, "deep"),
+                        lambda n, d: d.replace(b"</workbook>", deep + b"</workbook>") if n == "xl/workbook.xml" else d)
+    _refuse(src, "malformed XML in xl/workbook.xml")
+
+
 # -- names that escape, collide, or point nowhere -----------------------------------------
 
 NAMES = {
@@ -115,6 +129,11 @@ def test_traversal_absolute_and_duplicate_names_refused(base, tmp_path):
         files[dest] = reason
     _refuse_batch(files)
     assert not list(tmp_path.parent.rglob("evil.txt"))
+
+
+def test_local_header_naming_another_file_refused(base, tmp_path):
+    src = build.local_name_mismatch(base, _one(tmp_path, "confused"))
+    _refuse(src, "has another name in its local header ('xl/stylez.xml')")
 
 
 def test_relationships_to_missing_or_outside_parts_refused(base, tmp_path):
@@ -141,7 +160,7 @@ def test_not_a_workbook_refused(tmp_path):
     files = {}
     for label, data, reason in (("empty", b"", "empty file"),
                                 ("text", b"name,budget\nA,1\n", "not a zip package"),
-                                ("xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "legacy binary")):
+                                ("xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "(.xls)")):
         dest = _one(tmp_path, label)
         dest.write_bytes(data)
         files[dest] = reason

@@ -508,6 +508,30 @@ plan_zh = _simple("营销计划", ["活动名称", "渠道", "负责人", "开�
                    ["搜索广告", "搜索", "李娜", D(2027, 3, 1), D(2027, 8, 31), 150000, 40000]])
 
 
+def channel_report_no_label_header(path: Path) -> None:
+    """A channel report pasted from a pivot: the row-label column has no header, a Grand Total."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Report")
+    ws.write("A1", "Spend and results by channel, February", f["title"])
+    ws.write_row(2, 1, ["Spend", "Impressions", "Clicks", "Conversions"], f["head"])
+    _rows(ws, 3, 0, [["Search", 9000, 120000, 5400, 300], ["Social", 7000, 800000, 6100, 120],
+                     ["Display", 3000, 1500000, 2100, 30], ["Grand Total", 19000, 2420000, 13600, 450]], f)
+    wb.close()
+
+
+def budget_es_months(path: Path) -> None:
+    """A Spanish budget: concepts down, months across (in Spanish), a total column."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Presupuesto")
+    ws.write("A1", "Presupuesto de marketing 2027", f["title"])
+    ws.write_row(2, 0, ["Concepto", "Enero", "Febrero", "Marzo", "Abril", "Total"], f["head"])
+    _rows(ws, 3, 0, [["Publicidad en buscadores", 3000, 3000, 3500, 3500, "=SUM(B4:E4)"],
+                     ["Redes sociales", 2000, 2500, 2500, 3000, "=SUM(B5:E5)"],
+                     ["Ferias", 0, 12000, 0, 0, "=SUM(B6:E6)"],
+                     ["Total general", "=SUM(B4:B6)", "=SUM(C4:C6)", "=SUM(D4:D6)", "=SUM(E4:E6)", "=SUM(F4:F6)"]], f)
+    wb.close()
+
+
 def strategy_sheet(path: Path) -> None:
     """The issue's strategy sheet: Date, Platform, Activity Type, Objective, Budget, KPIs."""
     _simple("Strategy", ["Date", "Platform", "Activity Type", "Objective", "Budget", "KPIs"],
@@ -551,6 +575,10 @@ GALLERY: list[Case] = [
       {"Expense Item": "activity", "Estimated": "budget", "Actual": "actual"}, 10),
     C("budget_by_team_quarters", budget_by_team_quarters, "Team budgets", 3, "budget",
       {"Team": "owner", "FY Total": "budget"}, 3, periods=4),
+    C("channel_report_no_label_header", channel_report_no_label_header, "Report", 3, "performance_log",
+      {"": "activity", "Spend": "actual", "Impressions": "impressions", "Conversions": "conversions"}, 3),
+    C("budget_es_months", budget_es_months, "Presupuesto", 3, "budget",
+      {"Concepto": "activity", "Total": "budget"}, 3, periods=4),
     C("strategy_sheet", strategy_sheet, "Strategy", 1, "activity_plan",
       {"Date": "start", "Platform": "channel", "Activity Type": "category", "Objective": "objective",
        "Budget": "budget", "KPIs": "kpi"}, 2, errors={("XP201", None)}),  # no End Date (Activity Type names the rows)

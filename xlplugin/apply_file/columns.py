@@ -22,8 +22,9 @@ ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N
                           "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
                           "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#EXTERNAL!"})
 _XESC = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_PLAIN = re.compile(r"[&<>_\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")   # text that needs escaping
+# \r too: XML reads a raw "\r" back as "\n" (XlsxWriter and Excel write _x000D_)
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_PLAIN = re.compile(r"[&<>_\x00-\x08\x0b-\x1f\ufffe\uffff]")   # text that needs escaping
 
 
 def xml_text(s: str) -> str:

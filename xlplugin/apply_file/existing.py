@@ -28,25 +28,24 @@ from xlplugin.model import cell_ref, split_ref
 
 
 class _Writer(Protocol):
-    """What this module needs of writer._Writer (a protocol, so existing.py does not
-    import writer.py, which imports it)."""
+    """What this module uses of writer._Writer, stated here so that existing.py never
+    imports writer.py (which imports it): no import cycle, even for type checkers."""
 
-    edit: Any                  # packager.PackageEdit
-    wb: Any                    # workbook_parts.WorkbookXml
-    state: Any                 # state.State
-    result: Any                # writer.ApplyResult
-    sheet_edits: dict[str, SheetEdits]
-    note_ops: dict[str, _Notes]
-    drop_validations: dict[str, list[str]]
-    restore_cols: dict[str, str | None]
-    restore_cells: dict[str, dict[str, str]]
-    drop_dimension: set[str]
-    sheets_patched: set[str]
-    values_changed: bool
-
-    def styles(self) -> Any: ...
-
-    def user_sheet(self, name: str) -> Any: ...
+    edit: Any                # packager.PackageEdit
+    wb: Any                  # workbook_parts.WorkbookXml
+    state: Any               # state.State
+    result: Any              # writer.ApplyResult
+    styles: Any
+    sheet_edits: Any
+    note_ops: Any
+    restore_cells: Any
+    restore_cols: Any
+    drop_dimension: Any
+    drop_validations: Any
+    values_changed: Any
+    sheets_patched: Any
+    encode: Any
+    user_sheet: Any
 
 
 @dataclass

@@ -40,6 +40,40 @@ _MAX_PROLOG = 1 << 20           # bytes before an XML part's root element
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
+_EOCD = struct.Struct("<4s4H2LH")
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
+MAX_DIRECTORY_BYTES = 64 << 20   # the central directory zipfile would load into memory
+
+
+def check_directory(fh: BinaryIO, file: str) -> None:
+    """Before zipfile reads the central directory into memory (a ZipInfo per entry): refuse
+    one declaring too many entries or too many bytes.  Reads only the file's tail."""
+    fh.seek(0, 2)
+    size = fh.tell()
+    tail_len = min(size, (1 << 16) + _EOCD.size)
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + _EOCD.size > len(tail):
+        return                      # not found: zipfile says "not a zip file" in its own words
+    _, _, _, _, entries, cd_size, _, _ = _EOCD.unpack_from(tail, at)
+    loc = at - _ZIP64_LOCATOR.size
+    if loc >= 0 and tail[loc:loc + 4] == b"PK\x06\x07":
+        _, _, offset, _ = _ZIP64_LOCATOR.unpack_from(tail, loc)
+        if 0 <= offset <= size - _ZIP64_EOCD.size:
+            fh.seek(offset)
+            rec = fh.read(_ZIP64_EOCD.size)
+            if rec[:4] == b"PK\x06\x06":
+                fields = _ZIP64_EOCD.unpack(rec)
+                entries, cd_size = fields[6], fields[7]
+    if entries > MAX_MEMBERS:
+        raise UnsafePackage(f"the package declares {entries} entries (limit {MAX_MEMBERS})", file=file)
+    if cd_size > MAX_DIRECTORY_BYTES:
+        raise UnsafePackage(f"the package's directory is {cd_size >> 20} MB (limit {MAX_DIRECTORY_BYTES >> 20} MB)",
+                            file=file)
+
+
 def check_names(infos: list[zipfile.ZipInfo], file: str) -> None:
     """Refuse entry names that could escape a folder or make two parts one."""
     if len(infos) > MAX_MEMBERS:
@@ -75,8 +109,8 @@ def check_sizes(infos: list[zipfile.ZipInfo], file: str) -> None:
 
 def _check_part_size(name: str, size: int, compressed: int, file: str) -> None:
     if size > MAX_PART_BYTES:
-        raise UnsafePackage(f"part {name} inflates to {size >> 20} MB (limit {MAX_PART_BYTES >> 20} MB)",
-                            file=file)
+        raise UnsafePackage(f"part {name} inflates to {size:,} bytes, over the {MAX_PART_BYTES >> 20} MB "
+                            "limit for one part", file=file)
     if size > RATIO_FLOOR and size > MAX_RATIO * max(compressed, 1):
         raise UnsafePackage(f"part {name} inflates {size // max(compressed, 1)}:1 "
                             f"(limit {MAX_RATIO}:1; a zip bomb?)", file=file)
@@ -84,21 +118,36 @@ def _check_part_size(name: str, size: int, compressed: int, file: str) -> None:
 
 def verify_members(fh: BinaryIO, infos: list[zipfile.ZipInfo], file: str) -> None:
     """Inflate every member once, in bounded steps: CRC, declared size, ratio, and no DTD."""
+    spans = []
     for info in infos:
         if info.is_dir():
             continue
         scan = info.filename.lower().endswith(_XML_SUFFIXES) or info.filename == "[Content_Types].xml"
-        _verify_one(fh, info, file, scan)
+        spans.append((info.header_offset, _verify_one(fh, info, file, scan), info.filename))
+    # Entries sharing bytes are the "overlapping files" zip bomb (and a parser-confusion
+    # trick): each member's local header and data must stand apart from the next.
+    spans.sort()
+    for (_, end, name), (start, _, other) in zip(spans, spans[1:], strict=False):
+        if end > start:
+            raise UnsafePackage(f"entries {name} and {other} overlap in the zip (a zip bomb?)", file=file)
 
 
-def _verify_one(fh: BinaryIO, info: zipfile.ZipInfo, file: str, scan: bool) -> None:
+def _verify_one(fh: BinaryIO, info: zipfile.ZipInfo, file: str, scan: bool) -> int:
+    """Check one member; returns where its data ends in the file."""
     name = info.filename
     fh.seek(info.header_offset)
     head = fh.read(_LOCAL_HEADER.size)
     if len(head) != _LOCAL_HEADER.size or head[:4] != b"PK\x03\x04":
         raise DamagedWorkbook(f"damaged zip package (bad local header for {name})", file=file)
     fields = _LOCAL_HEADER.unpack(head)
-    fh.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
+    local_name = fh.read(fields[-2])
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    if local_name.decode(encoding, "replace") != info.orig_filename:
+        # Two names for one entry: readers that trust the local header see another file.
+        raise UnsafePackage(f"entry {name!r} has another name in its local header "
+                            f"({local_name.decode(encoding, 'replace')!r})", file=file)
+    data_start = info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]
+    fh.seek(data_start)
     if info.compress_type == zipfile.ZIP_STORED:
         inflate = None
     elif info.compress_type == zipfile.ZIP_DEFLATED:
@@ -155,6 +204,7 @@ def _verify_one(fh: BinaryIO, info: zipfile.ZipInfo, file: str, scan: bool) -> N
         raise DamagedWorkbook(f"damaged zip package (part {name}: {e})", file=file) from None
     if produced != info.file_size or crc != info.CRC:
         raise DamagedWorkbook(f"damaged zip package (bad CRC or size in {name})", file=file)
+    return data_start + info.compress_size
 
 
 def prolog_has_dtd(start: bytes) -> bool | None:

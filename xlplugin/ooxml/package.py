@@ -186,6 +186,8 @@ def open_package(path: str | Path) -> Package:
     if not head.startswith(b"PK"):
         _refuse_non_zip(path, head)
     try:
+        with open(path, "rb") as fh:
+            guard.check_directory(fh, name)
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, struct.error) as e:
         raise DamagedWorkbook(f"damaged zip package ({e})", file=name) from None
