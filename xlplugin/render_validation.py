@@ -59,6 +59,14 @@ def as_text(v: CellValue) -> str:
     return str(v)
 
 
+MAX_CELL_TEXT = 32767   # Excel's limit on the characters of a cell
+
+
+def _fit(text: str) -> str:
+    """A message quoting a huge cell, cut to fit a cell (ending in '…')."""
+    return text if len(text) <= MAX_CELL_TEXT else text[:MAX_CELL_TEXT - 1] + "…"
+
+
 def note_text(findings: list[Finding]) -> str:
     """One note per cell: every message, each with its hint."""
     parts = []
@@ -160,7 +168,8 @@ def validation_sheet(findings: list[Finding], parsed: ParsedPlan | None, source_
             [f.message for f in findings], [f.hint for f in findings],
         )
         for c, vals in enumerate(texts, start=2):
-            columns.append(ValueColumn(SHEET, c, first, tuple(vals), style=LINK if c == 4 else None))
+            columns.append(ValueColumn(SHEET, c, first, tuple(_fit(v) for v in vals),
+                                       style=LINK if c == 4 else None))
     links = [Hyperlink(first + i, 4, _link_target(f, parsed), tooltip=f"Go to {f.location()}")
              for i, f in enumerate(findings[:MAX_LINKS])]
     tab = "C00000" if errors else ("FFC000" if warnings else "00B050")
