@@ -41,19 +41,30 @@ class Run:
     seconds: float
     peak_mb: float
     rc: int
+    cpu: float = 0.0      # user + system CPU seconds: steadier than wall time on a busy machine
+
+
+# A child may not take more than this address space: a run that would not fit fails on its
+# own instead of pushing the machine into swap or the OOM killer.
+MAX_AS = 14 << 30
+
+
+def _limit() -> None:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (MAX_AS, MAX_AS))
 
 
 def timed(cmd: list[str]) -> Run:
     """Run cmd; wall time and the child's own peak RSS."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_limit)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode not in (0, 1):   # 1: the plan has errors (run still writes its output)
         print(f"   {' '.join(cmd[:4])}... failed ({proc.returncode}): {err.strip()[-400:]}", flush=True)
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode)
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime)
 
 
 def xlplugin_cmd() -> list[str]:
@@ -90,15 +101,19 @@ def ribbon(rows: int) -> str:
 
 
 def table(results: list[dict]) -> list[str]:
-    lines = ["| plan rows | xlplugin s | peak MB | rows/s | floor s | x floor | naive s | naive peak MB | naive / xlplugin |",
+    lines = ["| plan rows | xlplugin s (CPU s) | peak MB | rows/s | floor s (CPU s) | x floor (CPU) "
+             "| naive s (CPU s) | naive peak MB | naive / xlplugin (CPU) |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         x, f, n = r["xlplugin"], r["floor"], r.get("naive")
         name = f"{r['rows']:,}" + (" every row bad" if r["bad"] else "")
-        naive = (f"{n.seconds:.1f} | {n.peak_mb:.0f} | {n.seconds / x.seconds:.1f}x" if n
-                 else "skipped | | " if r["rows"] > NAIVE_MAX else "| | ")
-        lines.append(f"| {name} | {x.seconds:.2f} | {x.peak_mb:.0f} | {r['rows'] / x.seconds:,.0f} | "
-                     f"{f.seconds:.2f} | {x.seconds / f.seconds:.2f}x | {naive} |")
+        fail = "" if x.rc in (0, 1) else f" (failed, exit {x.rc})"
+        naive = (f"{n.seconds:.1f} ({n.cpu:.1f}) | {n.peak_mb:.0f} | {n.seconds / x.seconds:.1f}x "
+                 f"({n.cpu / max(x.cpu, 1e-9):.1f}x)" if n
+                 else "skipped above 100k | | " if r["rows"] > NAIVE_MAX else "| | ")
+        lines.append(f"| {name} | {x.seconds:.2f} ({x.cpu:.2f}){fail} | {x.peak_mb:.0f} | "
+                     f"{r['rows'] / x.seconds:,.0f} | {f.seconds:.2f} ({f.cpu:.2f}) | "
+                     f"{x.seconds / f.seconds:.2f}x ({x.cpu / max(f.cpu, 1e-9):.2f}x) | {naive} |")
     return lines
 
 
@@ -128,7 +143,9 @@ def main(argv: list[str]) -> int:
                 f"`make bench` (`python -m benchmarks`), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
                 f"{machine}. Seconds are wall time of the whole process; peak MB is its maximum RSS. "
                 "naive: pandas `read_excel`, then openpyxl load, edit, save (not run above 100k rows). "
-                "floor: python-calamine reads the plan sheet, the package is copied.", "", *lines, ""]
+                "floor: python-calamine reads the plan sheet, the package is copied. "
+                "CPU s (user + system) is given beside wall time: the machine is shared, and "
+                "wall time swings with its load.", "", *lines, ""]
         if rib:
             text += [f"Ribbon path, 100,000 rows (xlwings remote engine, `run_all`): {rib}.", ""]
         RESULTS.write_text("\n".join(text))

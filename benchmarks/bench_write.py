@@ -6,7 +6,7 @@ Builds a plan sheet of N rows with XlsxWriter (constant_memory), then times, eac
 a fresh subprocess so peak RSS (resource.getrusage ru_maxrss) belongs to that step:
 
   zip-copy   baseline: read every member and write a new zip (recompressing)
-  apply      apply_to_file: a Stage column on every row (N SetCells), 1,000 marks,
+  apply      apply_to_file: eleven columns on every row (2 ValueColumns, 9 FormulaColumns), 1,000 marks,
              200 notes, a Summary sheet with a chart   (the label + check + summary run)
   reapply    the same change list on the output (ClearMarks first: the re-run case)
   marks      only the marks, notes and Summary sheet (a validate run: no Stage column)
@@ -67,9 +67,15 @@ def change_list(rows: int, stage_column: bool = True):
     from xlplugin import changes as ch
     cl = ch.ChangeList([ch.ClearMarks()])
     if stage_column:
-        cl.add(ch.SetCell("Plan", 1, 15, "Stage", style=ch.Style(bold=True)))
-        for r in range(2, rows + 2):
-            cl.add(ch.SetCell("Plan", r, 15, "Upstream" if r % 3 else "Downstream"))
+        # a run's eleven columns: Stage and Stage basis as values, nine metrics as shared formulas
+        cl.add(ch.ValueColumn("Plan", 15, 2, tuple("Upstream" if r % 3 else "Downstream" for r in range(2, rows + 2)),
+                              header="Stage", header_style=ch.Style(bold=True)))
+        cl.add(ch.ValueColumn("Plan", 16, 2, tuple(f"basis of row {r}: keyword" for r in range(2, rows + 2)),
+                              header="Stage basis", header_style=ch.Style(bold=True)))
+        for j in range(9):
+            cl.add(ch.FormulaColumn("Plan", 17 + j, 2, f'IF(I2<>0,J2/I2*{j + 1},"")',
+                                    tuple(float(r % 977) / 7 for r in range(2, rows + 2)),
+                                    ch.Style(number_format="0.0%"), header=f"Metric {j + 1}"))
     step = max(rows // 1000, 1)
     for r in range(2, rows + 2, step):
         cl.add(ch.MarkCell("Plan", r, 9))

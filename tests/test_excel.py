@@ -283,7 +283,7 @@ def test_run_all_gives_the_cli_result(tmp_path: Path) -> None:
     written = file_cells(out)
     expected: dict[tuple[str, int, int], object] = {}
     for c in cli_changes:
-        for cell in (c.cells if isinstance(c, ch.ReplaceSheet) else [c]):
+        for cell in (c.all_cells() if isinstance(c, ch.ReplaceSheet) else [c]):
             if isinstance(cell, ch.SetCell):
                 sheet = c.name if isinstance(c, ch.ReplaceSheet) else cell.sheet
                 expected[(sheet, cell.row, cell.col)] = "=" + cell.formula if cell.formula else cell.value

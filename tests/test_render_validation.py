@@ -62,7 +62,7 @@ def test_change_list_marks_each_cell_once_worst_severity_wins(tmp_path):
 def test_validation_sheet_lists_every_finding_with_a_link(tmp_path):
     parsed, findings = _analyse(_bad_plan(tmp_path, "C5"))
     sheet = _sheet_of(validation_changes(findings, parsed, "bad.xlsx"))
-    grid = {(c.row, c.col): c.value for c in sheet.cells}
+    grid = {(c.row, c.col): c.value for c in sheet.all_cells()}
     header_row = next(r for (r, c), v in grid.items() if v == "Severity" and c == 1)
     assert [grid[(header_row, c)] for c in range(1, 9)] == list(COLUMNS)
     assert sheet.freeze == (header_row + 1, 1)
@@ -73,7 +73,7 @@ def test_validation_sheet_lists_every_finding_with_a_link(tmp_path):
     # counts per rule at the top
     counts = {grid[(r, 1)]: grid[(r, 3)] for r in range(5, header_row - 1)}
     assert counts == {"XP101": 1, "XP102": 1, "XP106": 1}
-    assert all(c.formula is None for c in sheet.cells)
+    assert all(c.formula is None for c in sheet.all_cells())
     assert dict(sheet.col_widths)[7] >= 60
 
 

@@ -297,6 +297,7 @@ class _Target:
         # Fills put back by this run's ClearMarks: a re-mark keeps them as the original
         # (the remote engine could not read them back).
         self.restored: dict[tuple[str, str], str | None] = {}
+        self._created: dict[str, tuple[set, set]] = {}   # sheet -> (cells added, styled ones)
 
     # -- helpers ------------------------------------------------------------------------
     def sheet(self, name: str) -> Any:
@@ -487,11 +488,23 @@ class _Target:
         if not new:
             return
         styled = {(c.row, c.col) for c in cells if c.style is not None} & new
-        rec = self.state.find("cells", actual) or self.state.add("cells", actual, refs="", rows="")
-        rec["refs"] = pack_cells(unpack_cells(rec.get("refs", "")) | new)
-        both = unpack_cells(rec.get("styled", "")) | styled
-        if both:
-            rec["styled"] = pack_cells(both)
+        self._add_created(actual, new, styled)
+
+    def _add_created(self, actual: str, new: set[tuple[int, int]], styled: set[tuple[int, int]]) -> None:
+        """Gathered per sheet and packed into the state once, at the end (pack_created):
+        a 100k-row column is not unpacked and packed again for every column after it."""
+        got = self._created.setdefault(actual, (set(), set()))
+        got[0].update(new)
+        got[1].update(styled)
+
+    def pack_created(self) -> None:
+        for actual, (new, styled) in self._created.items():
+            rec = self.state.find("cells", actual) or self.state.add("cells", actual, refs="", rows="")
+            rec["refs"] = pack_cells(unpack_cells(rec.get("refs", "")) | new)
+            both = unpack_cells(rec.get("styled", "")) | styled
+            if both:
+                rec["styled"] = pack_cells(both)
+        self._created.clear()
 
     def column(self, c: ch.ValueColumn | ch.FormulaColumn) -> None:
         """One range write per column: a formula column is one formula given to the whole
@@ -508,11 +521,8 @@ class _Target:
             runs = _runs([c.first_row + i for i, v in enumerate(c.values) if v is not ch.KEEP])
         if not self.state.owns(sh.name):
             new = {(r, col) for a, b in runs for r in range(a, b + 1) if self._was_blank(c.sheet, r, col)}
-            if new:
-                rec = self.state.find("cells", sh.name) or self.state.add("cells", sh.name, refs="", rows="")
-                rec["refs"] = pack_cells(unpack_cells(rec.get("refs", "")) | new)
-                if c.style is not None:   # Clear marks also takes their format away
-                    rec["styled"] = pack_cells(unpack_cells(rec.get("styled", "")) | new)
+            # Clear marks removes them, and takes away the format of the styled ones
+            self._add_created(sh.name, new, new if c.style is not None else set())
         for a, b in runs:
             rng = sh.range((a, col), (b, col))
             if isinstance(c, ch.FormulaColumn):
@@ -619,6 +629,8 @@ class _Target:
         cells = [replace(c, sheet=actual, formula=self.rewrite(c.formula) if c.formula else None)
                  for c in spec.cells]
         _write_cells(sh, cells, self.report)
+        for col in spec.columns:
+            self.column(replace(col, sheet=actual))
         for col, w in spec.col_widths:
             _set_width(sh, col, w, self.remote)
         if spec.freeze and spec.freeze != (1, 1):
@@ -627,6 +639,10 @@ class _Target:
             except (NotImplementedError, AttributeError) as e:
                 _skip(self.report, f"freeze panes: {e}")
         values = {(c.row, c.col): c.value for c in spec.cells}
+        linked = {h.col for h in spec.hyperlinks}
+        for col in spec.columns:
+            if col.col in linked:
+                values.update({(c.row, c.col): c.value for c in col.cells()})
         for h in spec.hyperlinks:
             shown = values.get((h.row, h.col))
             sh.range((h.row, h.col)).add_hyperlink(
@@ -767,5 +783,6 @@ def apply_to_book(book: Any, changes: ch.ChangeList | Iterable[ch.Change], *,
         else:
             _skip(t.report, f"unknown change {type(c).__name__}")
     flush()
+    t.pack_created()
     _write_state(book, t.state, t.report)
     return t.report

@@ -209,10 +209,19 @@ class ReplaceSheet:
     after: str | None = None                             # place after this sheet; default last
     tab_color: str | None = None
     page: PageSetup | None = None                        # print settings; None: the defaults
+    # Long lists (the Validation sheet's findings) as blocks of values, one per column
+    # (ValueColumn, with sheet == name): written like cells, O(columns) objects.
+    columns: tuple[ValueColumn, ...] = ()
+
+    def all_cells(self) -> Iterator[SetCell]:
+        """Every cell of the sheet, the columns expanded row by row (tests, small targets)."""
+        yield from self.cells
+        for c in self.columns:
+            yield from c.cells()
 
     def describe(self) -> str:
-        return (f"sheet {self.name}: {len(self.cells)} cells, {len(self.hyperlinks)} links, "
-                f"{len(self.charts)} charts")
+        n = len(self.cells) + sum(len(c.values) for c in self.columns)
+        return f"sheet {self.name}: {n} cells, {len(self.hyperlinks)} links, {len(self.charts)} charts"
 
 
 @dataclass(frozen=True)

@@ -325,12 +325,16 @@ def _date_column(ctx: _Ctx, rows: list[int], vals: list[CellValue], date1904: bo
     texts = [vals[i] for i in odd if isinstance(vals[i], str)]
     dayfirst = _column_dayfirst(texts)
     hint = f"format the cell as a date, or type {DATE_EXAMPLE}"
+    seen: dict[str, tuple[dt.datetime | None, str]] = {}   # a column of text dates repeats them
     for i in odd:
         v, row = vals[i], rows[i]
         if _common_odd(ctx, row, v):
             continue
         if isinstance(v, str):
-            d, how = read_date(v, dayfirst)
+            got = seen.get(v)
+            if got is None:
+                got = seen[v] = read_date(v, dayfirst)
+            d, how = got
             if d is not None:
                 out[i] = pd.Timestamp(d).to_datetime64()
                 ctx.add("XP104", "warning", row, v,

@@ -100,8 +100,17 @@ def _data_span(plan: PlanTable) -> tuple[int, int]:
     return first, max(first, last)
 
 
+MAX_CELL_TEXT = 32767   # Excel's limit on the characters of a cell
+
+
 def basis_text(lab: Label) -> str:
-    """The Stage basis cell: a tool label starts with its stage and confidence."""
+    """The Stage basis cell: a tool label starts with its stage and confidence.
+    A reason quoting huge words is cut to fit a cell (ending in '…')."""
+    text = _basis_text(lab)
+    return text if len(text) <= MAX_CELL_TEXT else text[:MAX_CELL_TEXT - 1] + "…"
+
+
+def _basis_text(lab: Label) -> str:
     if lab.source == "user":
         return lab.reason
     if lab.confidence <= 0:

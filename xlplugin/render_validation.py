@@ -23,6 +23,7 @@ from xlplugin.changes import (
     SetCell,
     SetNote,
     Style,
+    ValueColumn,
 )
 from xlplugin.model import CellValue, Finding, ParsedPlan, cell_ref, quote_sheet
 from xlplugin.rules import BY_CODE
@@ -56,6 +57,14 @@ def as_text(v: CellValue) -> str:
     if isinstance(v, (dt.date, dt.time)):
         return v.isoformat()
     return str(v)
+
+
+MAX_CELL_TEXT = 32767   # Excel's limit on the characters of a cell
+
+
+def _fit(text: str) -> str:
+    """A message quoting a huge cell, cut to fit a cell (ending in '…')."""
+    return text if len(text) <= MAX_CELL_TEXT else text[:MAX_CELL_TEXT - 1] + "…"
 
 
 def note_text(findings: list[Finding]) -> str:
@@ -146,21 +155,26 @@ def validation_sheet(findings: list[Finding], parsed: ParsedPlan | None, source_
     header_row = row
     for c, name in enumerate(COLUMNS, start=1):
         put(header_row, c, name, HEADER)
-    for i, f in enumerate(findings, start=1):
-        r = header_row + i
-        put(r, 1, f.severity, Style(fill=_FILL.get(f.severity)))
-        put(r, 2, f.rule)
-        put(r, 3, f.sheet)
-        put(r, 4, _where(f), LINK)
-        put(r, 5, f.column or "")
-        put(r, 6, as_text(f.value))
-        put(r, 7, f.message)
-        put(r, 8, f.hint)
-        if i <= MAX_LINKS:
-            links.append(Hyperlink(r, 4, _link_target(f, parsed), tooltip=f"Go to {f.location()}"))
+    # One row per finding, written as blocks of values (one per column); the severity
+    # cell's fill follows the severity, so those stay single cells.
+    first = header_row + 1
+    for i, f in enumerate(findings):
+        put(first + i, 1, f.severity, Style(fill=_FILL.get(f.severity)))
+    columns = []
+    if findings:
+        texts = (
+            [f.rule for f in findings], [f.sheet for f in findings], [_where(f) for f in findings],
+            [f.column or "" for f in findings], [as_text(f.value) for f in findings],
+            [f.message for f in findings], [f.hint for f in findings],
+        )
+        for c, vals in enumerate(texts, start=2):
+            columns.append(ValueColumn(SHEET, c, first, tuple(_fit(v) for v in vals),
+                                       style=LINK if c == 4 else None))
+    links = [Hyperlink(first + i, 4, _link_target(f, parsed), tooltip=f"Go to {f.location()}")
+             for i, f in enumerate(findings[:MAX_LINKS])]
     tab = "C00000" if errors else ("FFC000" if warnings else "00B050")
     return ReplaceSheet(
-        name=SHEET, cells=tuple(cells),
+        name=SHEET, cells=tuple(cells), columns=tuple(columns),
         col_widths=tuple((c, float(w)) for c, w in enumerate(WIDTHS, start=1)),
         freeze=(header_row + 1, 1), hyperlinks=tuple(links), tab_color=tab,
         page=PageSetup(),   # landscape, one page wide

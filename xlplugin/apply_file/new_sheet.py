@@ -14,9 +14,8 @@ import re
 from collections.abc import Callable
 from xml.sax.saxutils import escape, quoteattr
 
-from xlplugin.apply_file.columns import clip_cell_text
-from xlplugin.apply_file.sheet_patch import excel_serial
-from xlplugin.changes import PageSetup, ReplaceSheet, SetCell, Style
+from xlplugin.apply_file.columns import ColumnXml, clip_cell_text, excel_serial
+from xlplugin.changes import KEEP, PageSetup, ReplaceSheet, SetCell, Style
 from xlplugin.model import CellValue, cell_ref, col_letter
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -31,12 +30,16 @@ _ESCAPED_LITERAL = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 # \r too: XML reads a raw "\r" back as "\n" (XlsxWriter and Excel write _x000D_)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 
+_NEEDS_ESCAPE = re.compile(r"[_\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
 StyleFor = Callable[[Style | None], int]
 
 
 def excel_text(s: str) -> str:
     """Text as SpreadsheetML stores it: a literal `_xHHHH_` is protected and characters
     XML 1.0 cannot hold become `_xHHHH_` escapes (ECMA-376 22.9.2.19 ST_Xstring)."""
+    if not _NEEDS_ESCAPE.search(s):
+        return s
     s = _ESCAPED_LITERAL.sub(r"_x005F_\1", s)
     return _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", s)
 
@@ -133,6 +136,44 @@ def _pane(freeze: tuple[int, int]) -> str:
             f'<selection pane="{active}" activeCell="{top_left}" sqref="{top_left}"/>')
 
 
+def _column_cells(spec: ReplaceSheet, style_for: StyleFor, date1904: bool,
+                  rows: dict[int, list[tuple[int, str]]]) -> list[tuple[int, int, int, int]]:
+    """Add the spec's value columns to `rows` (as (col, <c> text)); their boxes."""
+    boxes = []
+    for k in spec.columns:
+        if not k.values:
+            continue
+        if any(isinstance(v, dt.date | dt.time) for v in k.values):   # dates need a date format
+            for c in k.cells():
+                s = style_for(default_style(c.value, c.style))
+                rows.setdefault(c.row, []).append((c.col, cell_xml(cell_ref(c.row, c.col), c.value, None, s, date1904)))
+        else:
+            cx = ColumnXml(k.col, k.first_row, k.values, None, style_for(k.style), None, "", date1904)
+            pre, mid = f'<c r="{cx.letter}', '"' + cx.sattr
+            for i, b in enumerate(cx.bodies(0, cx.n)):
+                if b is not None:
+                    r = k.first_row + i
+                    rows.setdefault(r, []).append((k.col, pre + str(r) + mid + b))
+        boxes.append((k.first_row, k.col, k.last_row, k.col))
+        h = k.head()
+        if h is not None:
+            s = style_for(default_style(h.value, h.style))
+            rows.setdefault(h.row, []).append((h.col, cell_xml(cell_ref(h.row, h.col), h.value, None, s, date1904)))
+            boxes.append((h.row, h.col, h.row, h.col))
+    return boxes
+
+
+def _value_at(spec: ReplaceSheet, cells: dict[tuple[int, int], SetCell], row: int, col: int) -> CellValue:
+    c = cells.get((row, col))
+    if c is not None:
+        return c.value
+    for k in spec.columns:
+        if k.col == col and k.first_row <= row <= k.last_row:
+            v = k.values[row - k.first_row]
+            return None if v is KEEP else v   # type: ignore[return-value]
+    return None
+
+
 def sheet_xml(spec: ReplaceSheet, style_for: StyleFor, *, date1904: bool = False,
               drawing_rid: str | None = None, hidden_state: bool = False) -> bytes:
     """Worksheet part for a ReplaceSheet.  style_for maps a Style delta (over the
@@ -140,10 +181,15 @@ def sheet_xml(spec: ReplaceSheet, style_for: StyleFor, *, date1904: bool = False
     cells: dict[tuple[int, int], SetCell] = {}
     for c in spec.cells:
         cells[(c.row, c.col)] = c                      # a later change wins
-    rows: dict[int, list[str]] = {}
-    for (r, col), c in sorted(cells.items()):
-        s = style_for(default_style(c.value, c.style))
-        rows.setdefault(r, []).append(cell_xml(cell_ref(r, col), c.value, c.formula, s, date1904))
+    rows: dict[int, list[tuple[int, str]]] = {}
+    styles: dict[tuple[type, Style | None], int] = {}
+    for (r, col), c in cells.items():
+        key = (type(c.value), c.style)
+        s = styles.get(key)
+        if s is None:
+            s = styles[key] = style_for(default_style(c.value, c.style))
+        rows.setdefault(r, []).append((col, cell_xml(cell_ref(r, col), c.value, c.formula, s, date1904)))
+    blocks = _column_cells(spec, style_for, date1904, rows)
 
     out = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
            f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}">']
@@ -153,11 +199,12 @@ def sheet_xml(spec: ReplaceSheet, style_for: StyleFor, *, date1904: bool = False
         tab = f'<tabColor rgb="FF{spec.tab_color.lstrip("#").upper()[-6:]}"/>' if spec.tab_color else ""
         fit_xml = '<pageSetUpPr fitToPage="1"/>' if fit else ""
         out.append(f"<sheetPr>{tab}{fit_xml}</sheetPr>")
-    if cells:
-        r1 = min(r for r, _ in cells)
-        r2 = max(r for r, _ in cells)
-        c1 = min(c for _, c in cells)
-        c2 = max(c for _, c in cells)
+    if cells or blocks:
+        boxes = [(r, c, r, c) for r, c in cells] + blocks
+        r1 = min(b[0] for b in boxes)
+        r2 = max(b[2] for b in boxes)
+        c1 = min(b[1] for b in boxes)
+        c2 = max(b[3] for b in boxes)
         dim = cell_ref(r1, c1) if (r1, c1) == (r2, c2) else f"{cell_ref(r1, c1)}:{cell_ref(r2, c2)}"
     else:
         dim = "A1"
@@ -174,7 +221,10 @@ def sheet_xml(spec: ReplaceSheet, style_for: StyleFor, *, date1904: bool = False
     if rows:
         out.append("<sheetData>")
         for r in sorted(rows):
-            out.append(f'<row r="{r}">{"".join(rows[r])}</row>')
+            line = rows[r]
+            if len(line) > 1:
+                line.sort(key=lambda t: t[0])
+            out.append(f'<row r="{r}">{"".join(x for _, x in line)}</row>')
         out.append("</sheetData>")
     else:
         out.append("<sheetData/>")
@@ -182,8 +232,8 @@ def sheet_xml(spec: ReplaceSheet, style_for: StyleFor, *, date1904: bool = False
         out.append("<hyperlinks>")
         for h in spec.hyperlinks:
             ref = cell_ref(h.row, h.col)
-            cell = cells.get((h.row, h.col))
-            display = str(cell.value) if cell is not None and cell.value is not None else ""
+            v = _value_at(spec, cells, h.row, h.col)
+            display = str(v) if v is not None else ""
             attrs = f' ref="{ref}" location={quoteattr(excel_text(h.location))}'
             if display:
                 attrs += f" display={quoteattr(excel_text(display))}"

@@ -313,6 +313,23 @@ def _box_ref(b: tuple[int, int, int, int]) -> str:
 
 
 # --------------------------------------------------------------------------- the patch
+_COLS: dict[bytes, int] = {}
+
+
+def _ref_col(ref: bytes) -> int | None:
+    """The column of a cell reference like b"AB12" (letters looked up once)."""
+    letters = ref.rstrip(b"0123456789").lstrip(b"$").rstrip(b"$")
+    col = _COLS.get(letters)
+    if col is None:
+        try:
+            col = split_ref(letters.decode() + "1")[1]
+        except ValueError:
+            return None
+        if len(_COLS) < 20000:
+            _COLS[letters] = col
+    return col
+
+
 class _BandRows:
     """Row n's column cells as text, computed a window of rows at a time (memory stays
     bounded by the window, not the sheet)."""
@@ -443,7 +460,7 @@ class _Patcher:
         if not e.columns:
             return
         by_col = {cw.col: cw for cw in e.columns}     # the last write to a column wins
-        si = self._next_si()
+        ids = self._free_si(by_col)
         for col in sorted(by_col):
             cw = by_col[col]
             if not cw.values:
@@ -452,22 +469,41 @@ class _Patcher:
                 raise XlpluginError(f"column {col} rows {cw.first_row}-{cw.last_row} are outside the sheet")
             base = self._default_style(col, None)
             s = self.styles.derive(base, cw.style) if cw.style is not None else base
-            k = ColumnXml(col, cw.first_row, cw.values, cw.formula, s, si if cw.formula else None,
+            k = ColumnXml(col, cw.first_row, cw.values, cw.formula, s, next(ids) if cw.formula else None,
                           self.ps, self.date1904)
             k.style = cw.style
-            si += cw.formula is not None
             self.cols.append(k)
             if any(k.written(i) for i in (0, k.n - 1)) or k.all_written():
                 self._grow += [(k.first, col), (k.last, col)]
             if any(b[1] <= col <= b[3] and b[0] <= k.last and k.first <= b[2] for b in self.array_boxes):
                 self._cols_slow = True
 
-    def _next_si(self) -> int:
-        """A shared-formula id no cell of the sheet uses yet."""
-        if b"shared" not in self.data:
-            return 0
-        ids = [int(x) for x in re.findall(rb"\bsi\s*=\s*[\"'](\d+)[\"']", self.data)]
-        return max(ids, default=-1) + 1
+    def _free_si(self, by_col: dict[int, ColumnWrite]):
+        """Shared-formula ids for the new columns: the smallest ones no formula that stays
+        uses.  A shared formula whose whole range a column rewrites is gone after the
+        patch, so a re-run reuses its id and writes the same bytes as the first run."""
+        used: set[int] = set()
+        if b"shared" in self.data:
+            ftag = re.compile(rb"<" + re.escape(self.p) + rb"f\b(" + _ATTRS + rb")/?>")
+            for fm in ftag.finditer(self.data):
+                a = fm.group(1)
+                si, ref = _attr(a, b"si"), _attr(a, b"ref")
+                if _attr(a, b"t") != b"shared" or si is None or not si.isdigit():
+                    continue
+                box = _ref_box(ref.decode()) if ref is not None else None
+                if box is None:       # a dependant: its master decides
+                    continue
+                cw = by_col.get(box[1])
+                rewritten = (cw is not None and box[1] == box[3] and cw.first_row <= box[0]
+                             and box[2] <= cw.last_row
+                             and (cw.formula is not None or all(v is not None and v is not KEEP for v in cw.values)))
+                if not rewritten:
+                    used.add(int(si))
+        n = 0
+        while True:
+            if n not in used:
+                yield n
+            n += 1
 
     def _appendable(self, m: re.Match, min_col: int) -> bool:
         """Can the column cells go straight after this row's last cell (all of them are
@@ -484,10 +520,8 @@ class _Patcher:
         r = _R_ATTR.search(inner, i, inner.find(b">", i))
         if r is None:
             return False
-        try:
-            return split_ref(r.group(1).decode())[1] < min_col
-        except ValueError:
-            return False
+        col = _ref_col(r.group(1))
+        return col is not None and col < min_col
 
     def _column_ops(self, row: int, by_row: dict) -> None:
         """The careful path for one row: the column cells as CellWrites among the row's
@@ -668,10 +702,10 @@ class _Patcher:
         last, col = 0, 0
         for cm in c_re.finditer(inner):
             r = _R_ATTR.search(cm.group(1))
-            try:
-                col = split_ref(r.group(1).decode())[1] if r else col + 1
-            except ValueError:
+            if r is None:
                 col += 1
+            else:
+                col = _ref_col(r.group(1)) or col + 1
             if cm.start() > last:
                 cells.append(inner[last:cm.start()])
             cells.append(_Cell(col, cm.group(0)))

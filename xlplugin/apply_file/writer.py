@@ -264,7 +264,7 @@ class _Writer:
             self.result.sheets_added.append(actual)
         if not self.state.owns(actual):
             self.state.add("sheet", actual)
-        self.result.cells += len(spec.cells)
+        self.result.cells += len(spec.cells) + sum(len(c.values) for c in spec.columns)
 
     def _renamed_spec(self, spec: ch.ReplaceSheet) -> ch.ReplaceSheet:
         if not self.renames:
