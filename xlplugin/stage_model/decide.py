@@ -207,7 +207,8 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
         lead = (f"'{hits[ev.best[r, 2]][1]}' can serve either stage" if k == 3
                 else f"leans {WORDS[st]} ({conf[r]:.2f})")
         said.append(("Review", "; ".join([lead, *parts]) + ": decide by hand", phrase))
-    conf = np.where(kind == 1, 0.0, conf)
+    # a Review row's confidence says how far it leans, never past the Review line
+    conf = np.where(kind == 1, 0.0, np.where(kind >= 3, np.minimum(conf, tax.review_below - 0.01), conf))
     out = [(*said[i], c) if said[i] else None for i, c in zip(inverse.tolist(), conf.tolist(), strict=True)]
     todo = [r for r, x in enumerate(out) if x is None]
     if todo:                                  # the taxonomy's own verdict, for those rows only
