@@ -24,6 +24,8 @@ UP, DOWN = 0, 1
 NAMES = ("Upstream", "Downstream")
 WORDS = ("upstream", "downstream")
 CONTEXT_NUDGE = 0.8        # most a tie can move, in logit units (a decided row needs > 0.62)
+MIXED = 0.8                # weaker / stronger stage's taxonomy weight that makes a row mixed
+MIXED_DECIDES = 0.9        # the head's probability a mixed row needs to be decided
 CONTEXT = ("category", "channel", "kpi", "objective")
 
 
@@ -146,6 +148,10 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     t_up, t_down = text[:, UP], text[:, DOWN]
     t_win, t_lose = np.where(lean == UP, t_up, t_down), np.where(lean == UP, t_down, t_up)
     explicit = (t_win > 0) & (t_lose < 0.5 * t_win) & (text[:, 2] == 0)
+    # Phrases of both stages in the text (the weaker at least MIXED of the stronger): the
+    # head must be very sure to decide ("sweepstakes with a consumer survey").
+    mixed = (t_lose > 0) & (t_lose >= MIXED * np.maximum(t_up, t_down))
+    decided &= ~mixed | (conf >= MIXED_DECIDES)
     conf = np.where(explicit, conf, np.minimum(conf, tax.confident - 0.01))
     silent = text.sum(axis=1) == 0                 # no taxonomy phrase in activity or description
 
