@@ -24,7 +24,7 @@ UP, DOWN = 0, 1
 NAMES = ("Upstream", "Downstream")
 WORDS = ("upstream", "downstream")
 CONTEXT_NUDGE = 0.8        # most a tie can move, in logit units (a decided row needs > 0.62)
-MIXED = 0.8                # weaker / stronger stage's taxonomy weight that makes a row mixed
+MIXED = 1.0                # the taxonomy leans the other way at least this much: a mixed row
 MIXED_DECIDES = 0.9        # the head's probability a mixed row needs to be decided
 CONTEXT = ("category", "channel", "kpi", "objective")
 
@@ -148,7 +148,7 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     t_up, t_down = text[:, UP], text[:, DOWN]
     t_win, t_lose = np.where(lean == UP, t_up, t_down), np.where(lean == UP, t_down, t_up)
     explicit = (t_win > 0) & (t_lose < 0.5 * t_win) & (text[:, 2] == 0)
-    # Phrases of both stages in the text (the weaker at least MIXED of the stronger): the
+    # The taxonomy's phrases lean against the head (the losing side at least MIXED x the other): the
     # head must be very sure to decide ("sweepstakes with a consumer survey").
     mixed = (t_lose > 0) & (t_lose >= MIXED * np.maximum(t_up, t_down))
     decided &= ~mixed | (conf >= MIXED_DECIDES)
