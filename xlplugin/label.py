@@ -1,14 +1,17 @@
 """Upstream / Downstream / Review labels for plan rows, each with a reason.
 
-The classifier is a weighted phrase taxonomy (templates/taxonomy.toml) matched over
-every text column at once: each distinct cell text is scanned once, all of them joined
-into one string that one compiled trie-shaped regex walks in a single pass (a second,
-smaller one for KPI phrases in the KPI/objective columns); scores, verdicts and
-confidences are numpy arithmetic.  100k rows take about 1.3 s of CPU (benchmarks/
-bench_label.py).  Weights, thresholds and the confidence formula are documented at the
-top of the taxonomy file.  A learned model (xlplugin.learn) may add a team's own vocabulary: the
-taxonomy decides when it is sure, the model when the taxonomy has little to go on,
-and a confident disagreement between the two becomes Review.
+Two kinds of evidence.  The weighted phrase taxonomy (templates/taxonomy.toml) is matched over
+every text column at once: each distinct cell text is scanned once, all of them joined into
+one string that one compiled trie-shaped regex walks in a single pass (a second, smaller one
+for KPI phrases in the KPI/objective columns).  The shipped stage model (xlplugin.stage_model)
+then reads the activity and description as static word vectors distilled at build time from a
+sentence-embedding model, with a linear head trained on the labelled corpus; the taxonomy's
+scores are features of that head, so it reads wording the taxonomy never listed.  Channel and
+KPI only break ties; a team's own taxonomy groups decide outright; a label is "confident"
+only with an explicit taxonomy phrase behind it.  100k rows take about 2 s of CPU
+(benchmarks/bench_label.py).  A model learned from a team's plans (xlplugin.learn) may then
+add the team's own vocabulary: it merges itself in (learn imports this module, not the
+reverse), and a confident disagreement with the classifier becomes Review.
 
 Pure: takes data (ParsedPlan or dicts of text), returns Labels and Findings.
 """

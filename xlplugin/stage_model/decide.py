@@ -24,6 +24,8 @@ UP, DOWN = 0, 1
 NAMES = ("Upstream", "Downstream")
 WORDS = ("upstream", "downstream")
 CONTEXT_NUDGE = 0.8        # most a tie can move, in logit units (a decided row needs > 0.62)
+MIXED = 1.0                # the taxonomy leans the other way at least this much: a mixed row
+MIXED_DECIDES = 0.9        # the head's probability a mixed row needs to be decided
 CONTEXT = ("category", "channel", "kpi", "objective")
 
 
@@ -146,6 +148,10 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     t_up, t_down = text[:, UP], text[:, DOWN]
     t_win, t_lose = np.where(lean == UP, t_up, t_down), np.where(lean == UP, t_down, t_up)
     explicit = (t_win > 0) & (t_lose < 0.5 * t_win) & (text[:, 2] == 0)
+    # The taxonomy's phrases lean against the head (the losing side at least MIXED x the other): the
+    # head must be very sure to decide ("sweepstakes with a consumer survey").
+    mixed = (t_lose > 0) & (t_lose >= MIXED * np.maximum(t_up, t_down))
+    decided &= ~mixed | (conf >= MIXED_DECIDES)
     conf = np.where(explicit, conf, np.minimum(conf, tax.confident - 0.01))
     silent = text.sum(axis=1) == 0                 # no taxonomy phrase in activity or description
 
@@ -207,7 +213,8 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
         lead = (f"'{hits[ev.best[r, 2]][1]}' can serve either stage" if k == 3
                 else f"leans {WORDS[st]} ({conf[r]:.2f})")
         said.append(("Review", "; ".join([lead, *parts]) + ": decide by hand", phrase))
-    conf = np.where(kind == 1, 0.0, conf)
+    # a Review row's confidence says how far it leans, never past the Review line
+    conf = np.where(kind == 1, 0.0, np.where(kind >= 3, np.minimum(conf, tax.review_below - 0.01), conf))
     out = [(*said[i], c) if said[i] else None for i, c in zip(inverse.tolist(), conf.tolist(), strict=True)]
     todo = [r for r, x in enumerate(out) if x is None]
     if todo:                                  # the taxonomy's own verdict, for those rows only
