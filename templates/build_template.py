@@ -93,7 +93,7 @@ INSTRUCTIONS = [
     ("Activity: what you will do, in a few words. Description: the detail a reviewer needs.", ""),
     ("Category and Channel: pick from the dropdowns (the lists live on the Lists sheet; "
      "add values there if you need more).", ""),
-    ("Owner: the person accountable for the activity.", ""),
+    ("Owner (required): the person accountable for the activity.", ""),
     ("Start Date and End Date: real dates (2027-03-01), the end on or after the start. "
      "Quarter is worked out from the Start Date.", ""),
     ("Status: Planned, In progress, Done or Cancelled.", ""),

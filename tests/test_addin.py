@@ -314,3 +314,18 @@ def test_the_missing_xlplugin_branch_says_so(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ALERT xlplugin xlplugin is not installed in the Python Excel uses (")
     assert "pip install xlplugin" in done.stdout
+
+
+def test_the_wheel_carries_the_addin_and_every_package() -> None:
+    """`pip install` then `xlplugin addin install` is the whole set-up only if the wheel has
+    the built add-in, its schema files, and every subpackage (a missing one breaks imports)."""
+    import fnmatch
+    import tomllib
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(conf["packages"])
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "xlplugin").rglob("__init__.py")}
+    assert on_disk <= listed, f"add to [tool.setuptools] packages: {sorted(on_disk - listed)}"
+    patterns = conf["package-data"]["xlplugin.templates.ribbon"]
+    for f in ("xlplugin.xlam", pkg.TEMPLATE_NAME, "customUI14.xml", "xlplugin.bas", "THIRD_PARTY.md",
+              "schema/customui14.xsd", "schema/imageMso.txt"):
+        assert (RIBBON / f).is_file() and any(fnmatch.fnmatch(f, pat) for pat in patterns), f

@@ -7,7 +7,6 @@ import os
 
 os.environ["XLWINGS_LICENSE_KEY"] = "noncommercial"   # before xlwings is first imported
 
-import copy  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
@@ -43,15 +42,32 @@ def plan(tmp_path_factory) -> Path:
     return make_plan(tmp_path_factory.mktemp("plan") / "plan.xlsx", rows, top_left="B2", as_table=True)
 
 
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "xlplugin.cli", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "COLUMNS": "300"})
+
+
 @pytest.fixture(scope="module")
-def cli_changes(plan: Path) -> dict[str, list[str]]:
+def processed(plan: Path) -> Path:
+    """The plan after `xlplugin run`: what Clear marks has something to clear in."""
+    done = _cli("run", "--out", str(plan.parent / "out"), str(plan))
+    assert done.returncode in (0, 1), done.stderr
+    return next((plan.parent / "out").glob("*.xlsx"))
+
+
+def source_for(tag: str, plan: Path, processed: Path) -> Path:
+    return processed if tag == "clear" else plan
+
+
+@pytest.fixture(scope="module")
+def cli_changes(plan: Path, processed: Path) -> dict[str, list[str]]:
     """Each button's change list as the CLI makes it (`--dry-run`)."""
     out = {}
     for tag, command in CLI_FOR_TAG.items():
-        done = subprocess.run([sys.executable, "-m", "xlplugin.cli", command, "--dry-run", str(plan)],
-                              capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "300"})
+        path = source_for(tag, plan, processed)
+        done = _cli(command, "--dry-run", str(path))
         lines = done.stdout.splitlines()
-        assert lines[0] == f"{plan}: {int(lines[0].split(': ')[1].split()[0])} changes", done.stdout
+        assert lines[0] == f"{path}: {int(lines[0].split(': ')[1].split()[0])} changes", done.stdout
         out[tag] = _norm([line[2:] for line in lines[1:] if line.startswith("  ")])
     opts = P.Options(steps=frozenset({P.CHECK}))
     out["validate"] = _norm(P.render(P.analyse(plan, opts), opts, plan.name).describe())
@@ -60,8 +76,9 @@ def cli_changes(plan: Path) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("tag", TAGS)
-def test_each_button_gives_the_cli_change_list(plan: Path, cli_changes: dict[str, list[str]], tag: str) -> None:
-    book = xw.Book(json=payload_from_file(plan))
+def test_each_button_gives_the_cli_change_list(plan: Path, processed: Path, cli_changes: dict[str, list[str]],
+                                               tag: str) -> None:
+    book = xw.Book(json=payload_from_file(source_for(tag, plan, processed)))
     result = excel.ribbon_on(book, tag)
     assert result is not None
     assert _norm(result.changes) == cli_changes[tag] and len(result.changes) > 0
@@ -74,13 +91,12 @@ RUN_LITE = textwrap.dedent("""
     sys.modules["python_calamine"] = None      # as on Pyodide: no compiled reader
     os.environ["XLWINGS_LICENSE_KEY"] = "noncommercial"
     import xlwings as xw
-    main_py, payload_json = sys.argv[1:3]
+    main_py, payloads = sys.argv[1], json.load(open(sys.argv[2]))   # {script: payload}
     spec = importlib.util.spec_from_file_location("lite_main", main_py)
     main = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(main)
-    payload = json.load(open(payload_json))
     out = {}
-    for name in sys.argv[3:]:
+    for name, payload in payloads.items():
         book = xw.Book(json=copy.deepcopy(payload))
         result = getattr(main, name)(book)
         out[name] = {"changes": result.changes, "alert": book.json()["actions"][-1]["args"][0]}
@@ -89,8 +105,8 @@ RUN_LITE = textwrap.dedent("""
 """)
 
 
-def test_xlwings_lite_scripts_give_the_cli_change_list(plan: Path, cli_changes: dict[str, list[str]],
-                                                        tmp_path: Path) -> None:
+def test_xlwings_lite_scripts_give_the_cli_change_list(plan: Path, processed: Path,
+                                                        cli_changes: dict[str, list[str]], tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "xlplugin.cli", "addin", "lite", "--out", str(tmp_path / "lite")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -101,9 +117,9 @@ def test_xlwings_lite_scripts_give_the_cli_change_list(plan: Path, cli_changes: 
     assert f"xlwings=={xw.__version__}" in req.read_text().splitlines()
     assert not any(line.startswith("python-calamine") for line in req.read_text().splitlines())
 
-    payload = tmp_path / "payload.json"
-    payload.write_text(json.dumps(copy.deepcopy(payload_from_file(plan))))
-    run = subprocess.run([sys.executable, "-c", RUN_LITE, str(main_py), str(payload), *scripts],
+    payloads = tmp_path / "payloads.json"
+    payloads.write_text(json.dumps({tag: payload_from_file(source_for(tag, plan, processed)) for tag in scripts}))
+    run = subprocess.run([sys.executable, "-c", RUN_LITE, str(main_py), str(payloads)],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     got = json.loads(run.stdout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -97,27 +98,19 @@ def test_run_writes_checked_copy_and_leaves_input(tmp_path):
 
 
 def test_run_twice_equals_once(tmp_path):
+    """One run, and a run on that run's output: the same package, part for part (the
+    Summary's "Produced" time aside)."""
     src = make_plan(tmp_path / "plan.xlsx", as_table=True)
-    once = tmp_path / "once"
-    twice = tmp_path / "twice"
+    once, twice = tmp_path / "once", tmp_path / "twice"
     assert cli("run", str(src), "--out", str(once)).returncode in (0, 1)
-    assert cli("run", str(once / "plan.xlsx"), "--in-place").returncode in (0, 1)
-    assert cli("run", str(src), "--out", str(twice)).returncode in (0, 1)
-    assert cli("run", str(twice / "plan.xlsx"), "--in-place").returncode in (0, 1)
+    assert cli("run", str(once / "plan.xlsx"), "--out", str(twice)).returncode in (0, 1)
     a, b = _parts(once / "plan.xlsx"), _parts(twice / "plan.xlsx")
     assert sorted(a) == sorted(b)
-    # Run twice == run once: same parts and same sheets (timestamps in the Summary header aside).
-    import openpyxl
-    w1 = openpyxl.load_workbook(once / "plan.xlsx")
-    src_once = tmp_path / "single"
-    assert cli("run", str(src), "--out", str(src_once)).returncode in (0, 1)
-    w0 = openpyxl.load_workbook(src_once / "plan.xlsx")
-    assert w1.sheetnames == w0.sheetnames
-    assert w1.sheetnames.count("Summary") == 1
-    p0, p1 = w0["Plan"], w1["Plan"]
-    assert [[c.value for c in r] for r in p0.iter_rows()] == [[c.value for c in r] for r in p1.iter_rows()]
-    assert [[c.fill.fgColor.rgb for c in r] for r in p0.iter_rows()] == \
-        [[c.fill.fgColor.rgb for c in r] for r in p1.iter_rows()]
+    produced = re.compile(rb'(<c r="B[1-6]"[^>]*>)<v>4\d{4}\.\d+</v>')   # the Summary's "Produced" time
+    differ = [n for n in a if a[n] != b[n]]
+    assert len(differ) <= 1, differ
+    for n in differ:
+        assert produced.sub(rb"\1", a[n]) == produced.sub(rb"\1", b[n]), n
 
 
 def test_dry_run_prints_changes_and_writes_nothing(tmp_path):

@@ -198,6 +198,7 @@ def test_label_json_names_each_row_by_id_and_activity(tmp_path):
     assert r.returncode == 0, r.stderr
     first = json.loads(r.stdout)[0]
     assert (first["row"], first["id"], first["activity"]) == (2, "A-001", "Customer needs survey")
+    assert first["kind"] == "activity_plan"
 
 
 def test_help_is_plain():
@@ -216,3 +217,11 @@ def test_new_empty_gives_a_plan_without_example_rows(tmp_path):
     full = cli("new", str(tmp_path / "full.xlsx"))
     assert full.returncode == 0
     assert openpyxl.load_workbook(tmp_path / "full.xlsx")["Plan"]["B2"].value
+
+
+def test_a_blank_owner_is_reported(tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[1][4] = None                                  # the template calls Owner required
+    r = cli("check", str(make_plan(tmp_path / "plan.xlsx", rows)), "--format", "json")
+    assert r.returncode == 1
+    assert [(d["rule"], d["cell"]) for d in json.loads(r.stdout)] == [("XP202", "E3")]

@@ -149,7 +149,11 @@ class Excel:
             sh = sheets[a["sheet_position"]] if a["sheet_position"] is not None else None
             r0, c0 = (a["start_row"] or 0) + 1, (a["start_column"] or 0) + 1
             cells = [(r0 + i, c0 + j) for i in range(a["row_count"] or 0) for j in range(a["column_count"] or 0)]
-            if f in ("setValues", "setFormula"):
+            if f == "setFormula" and isinstance(a["values"], str):
+                # one formula for a whole range: Excel fills it, moving relative references
+                for r, c in cells:
+                    self._put(sh, r, c, "=" + ch.shift_formula(a["values"][1:], r - r0, c - c0))
+            elif f in ("setValues", "setFormula"):
                 for i, row in enumerate(a["values"]):
                     for j, v in enumerate(row):
                         self._put(sh, r0 + i, c0 + j, v)

@@ -102,14 +102,15 @@ def test_synonym_headers(tmp_path: Path) -> None:
 
 def test_extra_columns_file_from_config(tmp_path: Path) -> None:
     extra = tmp_path / "cols.toml"
-    extra.write_text('[columns]\nactivity = ["Maßnahme"]\nbudget = ["Etat"]\n', encoding="utf-8")
-    headers = ["Maßnahme", "Etat", "Owner", "Channel"]
+    # Words no shipped language pack knows (the German pack knows "Maßnahme" and "Etat").
+    extra.write_text('[columns]\nactivity = ["Vorhabenpunkt"]\nbudget = ["Geldtopf"]\n', encoding="utf-8")
+    headers = ["Vorhabenpunkt", "Geldtopf", "Owner", "Channel"]
     path = make_plan(tmp_path / "de.xlsx", rows=[["Messe", 100, "Jo", "Events"]], headers=headers,
                      sheet="Tabelle1")
     with pytest.raises(PlanNotFound):
         locate(path)
     p = locate(path, config=Config(columns_file=extra))
-    assert p.fields["activity"].header == "Maßnahme" and p.fields["budget"].matched == "Etat"
+    assert p.fields["activity"].header == "Vorhabenpunkt" and p.fields["budget"].matched == "Geldtopf"
     bad = tmp_path / "bad.toml"
     bad.write_text('[columns]\nnonsense = ["x"]\n')
     with pytest.raises(XlpluginError, match="unknown field 'nonsense'"):

@@ -146,10 +146,40 @@ def test_a_plan_without_budget_gets_no_budget_blocks(tmp_path):
     out = tmp_path / "p.checked.xlsx"
     ws = openpyxl.load_workbook(out)["Summary"]
     words = {ws.cell(r, c).value for r in range(1, ws.max_row + 1) for c in range(1, 10)}
-    assert "Activities and budget by stage" in words
+    assert "Activities by stage" in words
     assert not words & {"Budget", "Budget by quarter and stage", "Budget by channel and stage",
                         "Balance of upstream and downstream"}
     assert _charts(out) == []
+
+
+@pytest.mark.skipif(not lo.available(), reason="LibreOffice is not installed")
+def test_a_performance_log_is_summarised_by_its_spend(tmp_path):
+    import datetime as dt
+
+    rows = [[dt.date(2027, 1 + i % 6, 1 + i), f"Search brand campaign {i}", "Search" if i % 2 else "Social",
+             1000 * i, 50 * i, 120.0 * i, 3 * i, 400.0 * i] for i in range(1, 16)]
+    src = make_plan(tmp_path / "perf.xlsx", rows, ["Date", "Campaign", "Channel", "Impressions", "Clicks",
+                                                   "Spend", "Conversions", "Revenue"])
+    r = cli("run", str(src))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "performance log" in r.stdout
+    out = tmp_path / "perf.checked.xlsx"
+    ws = openpyxl.load_workbook(out)["Summary"]
+    words = {ws.cell(r, c).value for r in range(1, ws.max_row + 1) for c in range(1, 10)}
+    assert 'performance log ("Spend" counted as actual spend)' in words
+    assert {"Activities and spend by stage", "Spend by quarter and stage", "Spend by channel and stage",
+            "Total spend"} <= words
+    assert "Budget" not in words
+    book = lo.recalculate_values([out], tmp_path / "lo")[out]
+    cached = openpyxl.load_workbook(out, data_only=True)["Summary"]
+    formulas = [(r, c) for r in range(1, ws.max_row + 1) for c in range(1, 10)
+                if isinstance(ws.cell(r, c).value, str) and ws.cell(r, c).value.startswith("=")]
+    assert len(formulas) > 50
+    for r, c in formulas:
+        want, got = cached.cell(r, c).value, book["Summary"].get((r, c))
+        assert got == pytest.approx(want) if isinstance(want, float) else got == want, (r, c)
+    total = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Total")
+    assert book["Summary"][(total, 3)] == pytest.approx(sum(row[5] for row in rows))
 
 
 def test_a_plan_without_stage_text_gets_no_stage_blocks(tmp_path):

@@ -168,6 +168,34 @@ def _xl_value(v: CellValue) -> Any:
 
 Box = tuple[int, int, int, int]          # r1, c1, r2, c2
 
+# Excel on the web rejects a request over 5 MB, and the client sends each range write as
+# one request: a column's values go in pieces under this (JSON text, with some margin).
+REQUEST_BYTES = 4_000_000
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and out[-1][1] == r - 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
+
+def _request_chunks(values: list[Any], limit: int = REQUEST_BYTES) -> list[tuple[int, int]]:
+    """[lo, hi) slices of `values` whose JSON stays under `limit` bytes each."""
+    out, lo, size = [], 0, 0
+    for i, v in enumerate(values):
+        n = (len(v.encode()) + 8 if isinstance(v, str) else 24) + 4   # quotes, escapes, "[", "],"
+        if size + n > limit and i > lo:
+            out.append((lo, i))
+            lo, size = i, 0
+        size += n
+    if lo < len(values) or not values:
+        out.append((lo, len(values)))
+    return out
+
 
 def blocks(keys: dict[tuple[int, int], Any]) -> list[tuple[Box, Any]]:
     """Cover the cells with few rectangles, each of one key: vertical runs per column,
@@ -465,6 +493,38 @@ class _Target:
         if both:
             rec["styled"] = pack_cells(both)
 
+    def column(self, c: ch.ValueColumn | ch.FormulaColumn) -> None:
+        """One range write per column: a formula column is one formula given to the whole
+        range (Excel fills it, moving relative references, as Ctrl+Enter does), a value
+        column one setValues per run of written rows, cut into requests under REQUEST_BYTES."""
+        head = c.head()
+        if head is not None:
+            self.cells([head])
+        sh = self.sheet(c.sheet)
+        col = c.col
+        if isinstance(c, ch.FormulaColumn):
+            runs = [(c.first_row, c.last_row)]
+        else:
+            runs = _runs([c.first_row + i for i, v in enumerate(c.values) if v is not ch.KEEP])
+        if not self.state.owns(sh.name):
+            new = {(r, col) for a, b in runs for r in range(a, b + 1) if self._was_blank(c.sheet, r, col)}
+            if new:
+                rec = self.state.find("cells", sh.name) or self.state.add("cells", sh.name, refs="", rows="")
+                rec["refs"] = pack_cells(unpack_cells(rec.get("refs", "")) | new)
+                if c.style is not None:   # Clear marks also takes their format away
+                    rec["styled"] = pack_cells(unpack_cells(rec.get("styled", "")) | new)
+        for a, b in runs:
+            rng = sh.range((a, col), (b, col))
+            if isinstance(c, ch.FormulaColumn):
+                rng.formula = "=" + self.rewrite(c.formula) if b > a else [["=" + self.rewrite(c.formula)]]
+            else:
+                vals = [_xl_value(v) for v in c.values[a - c.first_row:b - c.first_row + 1]]
+                for lo, hi in _request_chunks(vals):
+                    sh.range((a + lo, col), (a + hi - 1, col)).value = [[v] for v in vals[lo:hi]]
+            if c.style is not None:
+                _apply_style(rng, c.style, self.report)
+        self.report.cells += len(c.values)
+
     def width(self, c: ch.SetColumnWidth) -> None:
         _set_width(self.sheet(c.sheet), c.col, c.width, self.remote)
 
@@ -684,7 +744,8 @@ def apply_to_book(book: Any, changes: ch.ChangeList | Iterable[ch.Change], *,
             pending.append(c)       # batched: one call per run of cells
             continue
         if isinstance(c, ch.ValueColumn | ch.FormulaColumn):
-            pending.extend(c.cells())
+            flush()
+            t.column(c)
             continue
         flush()
         if isinstance(c, ch.ClearMarks):

@@ -36,7 +36,13 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 SHIPPED_SCHEMA = "marketing_plan.yaml"
+# The shipped schema for each sheet kind (model.SHEET_KINDS; locate decides the kind).
+KIND_SCHEMAS = {"activity_plan": SHIPPED_SCHEMA, "budget": "budget.yaml",
+                "performance_log": "performance_log.yaml", "content_calendar": "content_calendar.yaml",
+                "media_plan": "media_plan.yaml"}
 KPI_STAGES = "kpi_stages.yaml"
+# Columns that can name a plan row when there is no Activity column (kinds.LABEL_FIELDS).
+_OTHER_LABELS = frozenset({"category", "channel", "placement", "description"})
 # Canonical names shown when a required column is missing (locate's synonyms, when it has them, win).
 _FALLBACK_NAMES = {
     "activity": ["Activity", "Campaign", "Tactic", "Initiative"],
@@ -124,10 +130,10 @@ def available_checks() -> list[str]:
     return sorted(getattr(Check, "REGISTERED_CUSTOM_CHECKS", {}))
 
 
-def load_schema(schema_path: Path | str | None = None):
-    """The shipped schema, merged with a team's schema file when given: the team's
-    columns replace same-named shipped ones, its other columns and frame checks are added."""
-    shipped = _validators_dir() / SHIPPED_SCHEMA
+def load_schema(schema_path: Path | str | None = None, kind: str = "activity_plan"):
+    """The shipped schema for the sheet kind, merged with a team's schema file when given: the
+    team's columns replace same-named shipped ones, its other columns and frame checks are added."""
+    shipped = _validators_dir() / KIND_SCHEMAS.get(kind, SHIPPED_SCHEMA)
     schema = _load_yaml_schema(str(shipped), shipped.stat().st_mtime)
     if schema_path is None:
         return schema
@@ -157,6 +163,15 @@ def _runtime_schema(schema, plan: PlanTable, config: Config, frame_cols: set[str
         for field in ("start", "end"):
             if field in frame_cols:
                 updates.setdefault(field, []).append(Check.xp_within_period(min_value=lo, max_value=hi, ignore_na=False))
+    # The row is named by another column ("Activity Type", "Expense Category", "Channel"):
+    # a missing Activity column is then no error.
+    label_elsewhere = "activity" not in frame_cols and bool(frame_cols & _OTHER_LABELS)
+    if label_elsewhere and "activity" in schema.columns and schema.columns["activity"].required:
+        import copy
+        columns = dict(schema.columns)
+        columns["activity"] = copy.copy(columns["activity"])  # the cached schema stays as it is
+        columns["activity"].required = False
+        schema = schema.__class__(columns=columns, checks=list(schema.checks), strict=False, coerce=False)
     if not updates:
         return schema
     from pandera.pandas import Column
@@ -179,14 +194,36 @@ class _Builder:
         self.plan = parsed.plan
         self.cols = parsed.plan.fields
         self.raw = parsed.raw
+        self._pos: dict[int, int] | None = None
+        self._lists: dict[tuple[str, str], list] = {}
 
     def header(self, field: str) -> str:
         """The field as messages name it (the column's own header is in Finding.column)."""
         return field_label(field)
 
+        self._pos: dict[int, int] | None = None
+        self._lists: dict[tuple[str, str], list] = {}
+
+    def _value(self, which: str, row: int, field: str) -> Any:
+        """A cell of the raw or typed frame by Excel row, from per-column lists: a plan
+        where every row has a finding makes 100k lookups, and DataFrame.at costs ~10 µs each."""
+        df = self.raw if which == "raw" else self.parsed.frame
+        if df is None or field not in df.columns:
+            raise KeyError(field)
+        if self._pos is None:
+            self._pos = {r: i for i, r in enumerate(self.parsed.frame.index.tolist())}
+        col = self._lists.get((which, field))
+        if col is None:
+            col = self._lists[(which, field)] = df[field].reindex(self.parsed.frame.index).tolist()
+        return col[self._pos[row]]
+
+    def fv(self, row: int, field: str) -> Any:
+        """The typed value (parsed.frame) at this row."""
+        return self._value("frame", row, field)
+
     def raw_value(self, row: int, field: str) -> CellValue:
         try:
-            v = self.raw.at[row, field]
+            v = self._value("raw", row, field)
         except KeyError:
             return None
         return None if v is None or (isinstance(v, float) and v != v) else v
@@ -289,7 +326,7 @@ def _check_findings(check, col: str | None, rows: list[int], frame: pd.DataFrame
     if name == "xp_not_negative":
         low = float(st.get("min_value", 0) or 0)
         for r in rows:
-            v = frame.at[r, col]
+            v = b.fv(r, col)
             if low == 0:
                 out.append(b.at("XP203", r, col, f"{b.header(col)} must not be negative, found {_fmt(v)}",
                                 f"type {_fmt(abs(v))}; record refunds or savings in their own row"))
@@ -299,7 +336,7 @@ def _check_findings(check, col: str | None, rows: list[int], frame: pd.DataFrame
     elif name == "xp_one_of":
         allowed = [str(a) for a in st.get("allowed", [])]
         for r in rows:
-            v = frame.at[r, col]
+            v = b.fv(r, col)
             close = difflib.get_close_matches(str(v), allowed, n=1, cutoff=0.6) or \
                 difflib.get_close_matches(str(v).casefold(), [a.casefold() for a in allowed], n=1, cutoff=0.6)
             if close and close[0] not in allowed:
@@ -310,7 +347,7 @@ def _check_findings(check, col: str | None, rows: list[int], frame: pd.DataFrame
         lo, hi = st.get("min_value"), st.get("max_value")
         period = f"{lo or '...'}..{hi or '...'}"
         for r in rows:
-            v = frame.at[r, col]
+            v = b.fv(r, col)
             out.append(b.at("XP205", r, col,
                             f"{b.header(col)} {_fmt(v)} is outside the plan period {period}",
                             "move the activity into the period, or split it; the period is "
@@ -322,7 +359,7 @@ def _check_findings(check, col: str | None, rows: list[int], frame: pd.DataFrame
             if k is not None and k == k:
                 first.setdefault(k, r)
         for r in rows:
-            v = frame.at[r, col]
+            v = b.fv(r, col)
             out.append(b.at("XP206", r, col,
                             f"{b.header(col)} {_fmt(v)} is already used in row {first.get(key.at[r], '?')}",
                             "give every activity its own ID"))
@@ -330,16 +367,16 @@ def _check_findings(check, col: str | None, rows: list[int], frame: pd.DataFrame
         a, t = st["first"], st["then"]
         for r in rows:
             out.append(b.at("XP204", r, t,
-                            f"{b.header(t)} {_fmt(frame.at[r, t])} is before {b.header(a)} "
-                            f"{_fmt(frame.at[r, a])}",
+                            f"{b.header(t)} {_fmt(b.fv(r, t))} is before {b.header(a)} "
+                            f"{_fmt(b.fv(r, a))}",
                             "swap the two dates if they were entered the wrong way round, "
                             "or correct the year"))
     elif name == "xp_not_above":
         c, lim = st["column"], st["limit"]
         for r in rows:
             out.append(b.at("XP209", r, c,
-                            f"{b.header(c)} ({_fmt(frame.at[r, c])}) exceed {b.header(lim)} "
-                            f"({_fmt(frame.at[r, lim])})",
+                            f"{b.header(c)} ({_fmt(b.fv(r, c))}) exceed {b.header(lim)} "
+                            f"({_fmt(b.fv(r, lim))})",
                             f"{b.header(c)} are a subset of {b.header(lim)}: check both numbers"))
     elif name == "xp_no_duplicate_rows":
         cols = [c for c in st.get("columns", []) if c in frame]
@@ -368,7 +405,7 @@ def _check_findings(check, col: str | None, rows: list[int], frame: pd.DataFrame
         for r in rows:
             shown = f" = {_fmt(float(exp.at[r]))}" if exp is not None and exp.at[r] == exp.at[r] else ""
             out.append(b.at("XP210", r, c,
-                            f"stored {b.header(c)} {_fmt(frame.at[r, c])} disagrees with "
+                            f"stored {b.header(c)} {_fmt(b.fv(r, c))} disagrees with "
                             f"{formulas[0] if formulas else 'its inputs'}{shown}",
                             f"use a formula for {b.header(c)} so it follows its inputs"))
     else:
@@ -379,7 +416,7 @@ def _check_findings(check, col: str | None, rows: list[int], frame: pd.DataFrame
             out.append(b.whole("XP290", f"{b.header(col) if col else 'the plan'} fails {what}",
                                "see the team schema", col))
         for r in rows:
-            v = frame.at[r, col] if col in frame else None
+            v = b.fv(r, col) if col in frame else None
             out.append(b.at("XP290", r, col,
                             f"{b.header(col)} {_fmt(v)} fails {what}" if col else f"row fails {what}",
                             "see the team schema for what this check expects")
@@ -393,8 +430,10 @@ def _missing_column(b: _Builder, field: str) -> Finding:
     headers = [c.header for c in b.plan.columns if c.header and not c.field]
     pool = {h.casefold(): h for h in headers}
     close: list[str] = []
+    # A rename is suggested only for a near-miss spelling ("Budjet"): never "rename
+    # 'Location' to 'Activity'".
     for n in names:
-        close += difflib.get_close_matches(n.casefold(), list(pool), n=1, cutoff=0.6)
+        close += difflib.get_close_matches(n.casefold(), list(pool), n=1, cutoff=0.8)
     best = pool[max(set(close), key=lambda h: max(difflib.SequenceMatcher(None, h, n.casefold()).ratio()
                                                   for n in names))] if close else None
     hint = (f'rename "{best}" to "{names[0]}"; ' if best else "") + "headers recognised for " \
@@ -504,10 +543,13 @@ def _kpi_stage(parsed: ParsedPlan, labels: list[Label], b: _Builder) -> list[Fin
     mismatch = stages.isin(["Upstream", "Downstream"]) & kpi_stage.notna() & (kpi_stage != stages)
     activity = parsed.frame.get("activity")
     out = []
-    for row in mismatch.index[mismatch.to_numpy()].tolist():
-        text, own = kpi.at[row], stages.at[row].lower()
+    mask = mismatch.to_numpy()
+    acts = activity[mask].tolist() if activity is not None else None
+    for i, (row, text, stage) in enumerate(zip(mismatch.index[mask].tolist(), kpi[mask].tolist(),
+                                               stages[mask].tolist(), strict=True)):
+        own = stage.lower()
         other = "downstream" if own == "upstream" else "upstream"
-        what = f' "{activity.at[row]}"' if activity is not None and activity.at[row] else ""
+        what = f' "{acts[i]}"' if acts is not None and acts[i] else ""
         article = "an" if own == "upstream" else "a"
         out.append(b.at("XP303", row, "kpi",
                         f'KPI "{text}" measures {other} results, but this{what} is {article} {own} activity',
@@ -545,12 +587,16 @@ def check_plan(parsed: ParsedPlan, config: Config | None = None, labels: list[La
                schema_path: Path | None = None) -> list[Finding]:
     """Every finding for one parsed plan, sorted by row then column."""
     config = config or Config()
-    schema = load_schema(schema_path)
+    schema = load_schema(schema_path, parsed.plan.kind)
     schema = _runtime_schema(schema, parsed.plan, config, set(parsed.frame.columns))
     b = _Builder(parsed)
-    findings = _merge(list(parsed.findings), _schema_findings(schema, parsed, b))
+    # A weekday-grid calendar has entries in cells, not columns of fields: nothing for the schema.
+    grid_layout = parsed.plan.layout == "weekday_grid"
+    findings = _merge(list(parsed.findings), [] if grid_layout else _schema_findings(schema, parsed, b))
     findings += _budget_cap(parsed, config, b)
-    if labels:
+    # The upstream/downstream balance is a plan's and a budget's question, not a log's or a
+    # media plan's (all advertising, all downstream by nature).
+    if labels and parsed.plan.kind in ("activity_plan", "budget"):
         findings += _stage_floor(parsed, config, labels, b)
         findings += _kpi_stage(parsed, labels, b)
     findings.sort(key=lambda f: (f.row or 0, f.col or 0, f.rule))

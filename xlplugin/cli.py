@@ -80,7 +80,7 @@ def expand_paths(items: list[str]) -> list[Path]:
         if p.is_dir():
             found += sorted(q for q in p.rglob("*")
                             if q.suffix.lower() in EXTENSIONS and not q.name.startswith("~$"))
-        elif any(ch in item for ch in "*?["):
+        elif any(ch in item for ch in "*?[") and not p.exists():   # "[Q1] plan.xlsx" is a name
             found += sorted(Path(m) for m in glob.glob(item, recursive=True)
                             if Path(m).suffix.lower() in EXTENSIONS and not Path(m).name.startswith("~$"))
         else:
@@ -218,13 +218,16 @@ def check(paths: Paths,
           output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file.")] = None,
           warnings_as_errors: Annotated[bool, typer.Option("--warnings-as-errors", help="Exit 1 on warnings too.")] = False,
           sheet: Sheet = None, config: ConfigOpt = None, schema: SchemaOpt = None,
-          taxonomy: TaxonomyOpt = None, jobs: JobsOpt = 0, scheduler: SchedulerOpt = None) -> None:
+          taxonomy: TaxonomyOpt = None, jobs: JobsOpt = 0, scheduler: SchedulerOpt = None,
+          explain: Annotated[bool, typer.Option("--explain", help="Show which table was taken and why: sheet, header row, each column's field and synonym, the kind, the runner-up (with --format json: as JSON).")] = False) -> None:
     """Validate workbooks without changing them; print a report (exit 1 on errors)."""
     if fmt not in ("text", "json", "junit", "github"):
         _fail(f"unknown --format {fmt!r}: use text, json, junit or github")
     files = expand_paths(paths)
     if not files:
         _fail("no workbooks (.xlsx, .xlsm) found in " + ", ".join(paths))
+    if explain:
+        _explain(files, fmt, sheet, config)
     opts = _options(steps=frozenset({"check"}), write=False, sheet=sheet, config_path=config,
                     schema_path=schema, taxonomy_path=taxonomy, warnings_as_errors=warnings_as_errors)
     results = _run_files(files, opts, jobs, progress=fmt == "text" and output is None,
@@ -235,7 +238,8 @@ def check(paths: Paths,
         report.print_findings([f for r in results for f in r.findings], _console(), files=len(results))
         for r in results:
             if not r.error and not r.findings:
-                _console().print(f"{r.path}: {r.rows} rows, no problems found", markup=False)
+                kind = r.kind.replace("_", " ")
+                _console().print(f"{r.path}: {r.rows} rows ({kind}), no problems found", markup=False)
     else:   # a report is always whole and well-formed, failed files included
         findings = [f for r in results for f in (
             [report.file_finding(str(r.path), r.outcome, r.error, r.advice)] if r.error else r.findings)]
@@ -245,6 +249,29 @@ def check(paths: Paths,
         else:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
     _exit(results, warnings_as_errors)
+
+
+def _explain(files: list[Path], fmt: str, sheet: str | None, config: Path | None) -> None:
+    """`check --explain`: the choice locate makes on each file; exit 2 when one has no table."""
+    from xlplugin.errors import XlpluginError
+    from xlplugin.explain import explain_file, format_text
+    out, code = [], 0
+    for f in files:
+        try:
+            e = explain_file(f, sheet, config)
+        except XlpluginError as err:
+            if not err.file:
+                err.file = str(f)
+            e = {"file": str(f), "found": False, "error": str(err)}
+        code = max(code, 0 if e["found"] else 2)
+        out.append(e)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False, default=str) + "\n")
+    else:
+        con = _console()
+        for e in out:
+            con.print(e["error"] if "error" in e else format_text(e), markup=False, soft_wrap=True)
+    raise typer.Exit(code)
 
 
 @app.command(cls=_PlainHelp)
@@ -262,7 +289,7 @@ def label(paths: Paths, out: OutDir = None, in_place: InPlace = False, dry_run: 
                         taxonomy_path=taxonomy, learn_from=learn_from)
         results = _run_files(files, opts, jobs, progress=False, scheduler=scheduler)
         _report_errors(results)
-        payload = [{"file": str(r.path), "sheet": r.sheet, "row": lab.row,
+        payload = [{"file": str(r.path), "sheet": r.sheet, "kind": r.kind, "row": lab.row,
                     "id": r.row_names.get(lab.row, (None, None))[0],
                     "activity": r.row_names.get(lab.row, (None, None))[1], "stage": lab.stage,
                     "confidence": round(lab.confidence, 3), "reason": lab.reason, "source": lab.source}
@@ -344,9 +371,6 @@ def demo(out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder 
         _fail(result.error)
     from xlplugin import report
     report.print_findings(result.findings, con)
-    stages: dict[str, int] = {}
-    for lab in result.labels:
-        stages[lab.stage] = stages.get(lab.stage, 0) + 1
     con.print()
     con.print(f"Sample plan: {src} ({result.rows} rows on sheet {result.sheet!r})", markup=False)
     con.print(f"Result:      {result.output}", markup=False)
@@ -356,7 +380,7 @@ def demo(out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder 
     con.print(f"  findings:  {n(result.errors, 'error')}, {n(result.warnings, 'warning')} "
               "(highlighted cells with notes, and a Validation sheet with links)",
               markup=False, soft_wrap=True)
-    con.print("  stages:    " + ", ".join(f"{k} {v}" for k, v in sorted(stages.items()))
+    con.print("  stages:    " + report.stage_counts(result.labels)
               + " (Stage and Stage basis columns)", markup=False, soft_wrap=True)
     con.print("  summary:   Summary sheet with live formulas and charts; metric columns on the plan",
               markup=False, soft_wrap=True)

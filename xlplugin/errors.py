@@ -25,7 +25,8 @@ class XlpluginError(Exception):
 
     def __str__(self) -> str:
         parts = [p for p in (self.file, self.cell, self.message) if p]
-        return ": ".join(parts)
+        # One line whatever a library put in the message (lxml's errors carry newlines).
+        return " ".join(": ".join(parts).split())
 
 
 class FileNotFound(XlpluginError):

@@ -1,15 +1,16 @@
 """What a path is, before the engine reads it, and what an earlier xlplugin output holds.
 
 Each refusal is one of errors.py's outcomes, with what to do about it: a missing file,
-a CSV or an old .xls, an .xlsx renamed to .xls, an encrypted workbook, a workbook open
-in Excel.  The package reader (ooxml/package.py) catches what is wrong inside a zip.
+a CSV or an old .xls, an .xlsx renamed to .xls, an encrypted workbook.  The package
+reader (ooxml/package.py) catches what is wrong inside a zip; the writer refuses a
+workbook open in Excel (apply_file/packager.check_not_open).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from xlplugin.errors import EncryptedWorkbook, FileNotFound, NotAWorkbook, OpenInExcel
+from xlplugin.errors import EncryptedWorkbook, FileNotFound, NotAWorkbook
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 TEXT_SUFFIXES = {".csv": "a CSV text file", ".tsv": "a tab-separated text file",
@@ -52,14 +53,6 @@ def check_input(path: Path) -> None:
 def _encrypted(path: Path) -> bool:
     with open(path, "rb") as fh:
         return ENCRYPTION_INFO in fh.read(1 << 22)
-
-
-def check_not_open(dest: Path) -> None:
-    """Refuse to write a workbook Excel holds open (its `~$` owner file is beside it)."""
-    for lock in {dest.with_name("~$" + dest.name), dest.with_name("~$" + dest.name[2:])}:
-        if len(lock.name) > 2 + len(dest.suffix) and lock.exists():
-            raise OpenInExcel(f"the workbook is open in Excel (lock file {lock.name} found)",
-                              file=str(dest))
 
 
 def output_parts(path: Path) -> set[str]:

@@ -24,6 +24,7 @@ from xlplugin.taxonomy import KPI_FIELDS, TEXT_FIELDS, Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:  # pragma: no cover
     from xlplugin.learn import LearnedModel
+    from xlplugin.stage_model import StageModel
 
 __all__ = ["RULES", "StageLabel", "label_plan", "label_texts", "load_taxonomy", "normalize_stage",
            "stage_findings"]
@@ -127,6 +128,8 @@ class _Compiled:
         self.hit_weight: list[float] = [0.0]
         self.hit_len: list[int] = [0]
         self.hit_qualifier: list[int] = [-1]       # stage a qualifier hit flips towards, else -1
+        self.hit_team: list[bool] = [False]        # from a team's own groups (they win outright)
+        self._team = _team_groups(tax)
         self.phrases = self._table(tax, kpi=False)
         self.kpi = self._table(tax, kpi=True)
         self.flips: dict[int, Any] = self._shadows(tax)   # qualifier stage -> hit id -> shadow id
@@ -141,7 +144,7 @@ class _Compiled:
             for p in g.phrases:
                 if p not in table:       # the first group listing a phrase wins
                     table[p] = self._hit(g.name, p, STAGE_OF[g.stage], g.weight,
-                                         STAGE_OF[g.stage] if g.flips else -1)
+                                         STAGE_OF[g.stage] if g.flips else -1, g in self._team)
         # plural forms second, so an exact phrase beats another phrase's plural ("sales")
         for p, entry in list(table.items()):
             forms = [p + "s", p + "es"]
@@ -151,8 +154,10 @@ class _Compiled:
                 table.setdefault(form, entry)
         return {k.encode(): v for k, v in table.items()}
 
-    def _hit(self, name: str, phrase: str, stage: int, weight: float, qualifier: int = -1) -> int:
+    def _hit(self, name: str, phrase: str, stage: int, weight: float, qualifier: int = -1,
+             team: bool = False) -> int:
         self.hits.append((name, phrase))
+        self.hit_team.append(team)
         self.hit_stage.append(stage)
         self.hit_weight.append(weight)
         self.hit_len.append(len(phrase))
@@ -172,7 +177,7 @@ class _Compiled:
                 for p in g.phrases:
                     hid = self.phrases.get(p.encode())
                     if hid and self.hits[hid][0] == g.name:
-                        shadow = self._hit(q.name, p, STAGE_OF[q.stage], g.weight)
+                        shadow = self._hit(q.name, p, STAGE_OF[q.stage], g.weight, -1, q in self._team)
                         out.setdefault(STAGE_OF[q.stage], []).append((hid, shadow))
         maps = {}
         for stage, pairs in out.items():
@@ -198,6 +203,14 @@ class _Compiled:
         return re.compile(pat.encode())
 
 
+def _team_groups(tax: Taxonomy) -> set[Any]:
+    """Groups a team added (or a whole taxonomy of its own): their phrases decide outright."""
+    shipped = load_taxonomy()
+    if tax is shipped:
+        return set()
+    return {g for g in tax.groups if not g.kpi} - set(shipped.groups)
+
+
 _COMPILED: dict[int, _Compiled] = {}
 
 
@@ -217,7 +230,8 @@ _KEEP = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 or c in b"&+\x1f" or c >= 128
 
 
 def _scan_texts(comp: _Compiled, regex: re.Pattern[bytes], table: dict[bytes, int], texts: list[str]):
-    """Evidence per text: (scores[U, 3], best weight[U, 3], best hit id[U, 3]) as numpy arrays.
+    """Evidence per text: (scores[U, 3], best weight[U, 3], best hit id[U, 3], team scores[U, 3])
+    as numpy arrays (team: the part of scores from a team's own groups).
 
     All texts are joined into one string so the regex runs once over everything; the
     matches are then turned into arrays without a Python loop per match."""
@@ -229,10 +243,11 @@ def _scan_texts(comp: _Compiled, regex: re.Pattern[bytes], table: dict[bytes, in
     sc = np.zeros((u, 3))
     bw = np.zeros((u, 3))
     bh = np.zeros((u, 3), dtype=np.int64)
+    tm = np.zeros((u, 3))
     found = regex.findall((" " + " \x1f ".join(texts).lower() + " ").encode("utf-8", "replace")
                           .translate(_KEEP)) if u else []
     if not found:
-        return sc, bw, bh
+        return sc, bw, bh, tm
     m = len(found)
     sep = np.fromiter(map(len, found), dtype=np.int64, count=m) == 0
     cell = np.cumsum(sep)                        # separators before each match = its text
@@ -242,7 +257,7 @@ def _scan_texts(comp: _Compiled, regex: re.Pattern[bytes], table: dict[bytes, in
     keep = hid > 0
     k_a, h_a = cell[keep], hid[keep]
     if not len(h_a):
-        return sc, bw, bh
+        return sc, bw, bh, tm
     if comp.flips:      # qualifiers: "post-launch survey" makes the survey after-sale work
         qual = np.asarray(comp.hit_qualifier)[h_a]
         if (qual >= 0).any():
@@ -255,12 +270,14 @@ def _scan_texts(comp: _Compiled, regex: re.Pattern[bytes], table: dict[bytes, in
     st_a = np.asarray(comp.hit_stage)[h_a]
     w_a = np.asarray(comp.hit_weight)[h_a]
     np.add.at(sc, (k_a, st_a), w_a)
+    if comp._team:
+        np.add.at(tm, (k_a, st_a), w_a * np.asarray(comp.hit_team)[h_a])
     # best hit per (text, stage): write in increasing (weight, phrase length) order, the
     # last write wins: "paid search" rather than "campaign" when both weigh the same
     order = np.lexsort((np.asarray(comp.hit_len)[h_a], w_a))
     bw[k_a[order], st_a[order]] = w_a[order]
     bh[k_a[order], st_a[order]] = h_a[order]
-    return sc, bw, bh
+    return sc, bw, bh, tm
 
 
 @dataclass
@@ -268,6 +285,12 @@ class _Evidence:
     scores: Any        # numpy [n, 3]: up, down, either
     best: Any          # numpy [n, 3]: hit id of the strongest non-KPI phrase per stage
     best_kpi: Any      # numpy [n, 3]: hit id of the strongest KPI phrase per stage
+    fields: dict[str, Any]   # field -> numpy [n, 3]: that column's own (unweighted) scores
+    team: Any          # numpy [n, 3]: weighted scores from a team's own groups (text columns)
+
+    def take(self, rows: list[int]) -> _Evidence:
+        return _Evidence(self.scores[rows], self.best[rows], self.best_kpi[rows],
+                         {f: v[rows] for f, v in self.fields.items()}, self.team[rows])
 
 
 def _gather(comp: _Compiled, columns: dict[str, list[str]], n: int) -> _Evidence:
@@ -278,25 +301,30 @@ def _gather(comp: _Compiled, columns: dict[str, list[str]], n: int) -> _Evidence
     tax = comp.tax
     rows = np.arange(n)
     out = []
+    fields: dict[str, Any] = {}
+    team = np.zeros((n, 3))
     for regex, table, names in ((comp.re_all, comp.phrases, [f for f in TEXT_FIELDS if f in columns]),
                                 (comp.re_kpi, comp.kpi, [f for f in KPI_FIELDS if f in columns])):
         uniq = list(dict.fromkeys(t for f in names for t in columns[f]))
         pos = {t: i for i, t in enumerate(uniq)}
         idx = {f: np.fromiter(map(pos.__getitem__, columns[f]), dtype=np.int64, count=n) for f in names}
-        sc, bw, bh = _scan_texts(comp, regex, table, uniq)
+        sc, bw, bh, tm = _scan_texts(comp, regex, table, uniq)
         scores = np.zeros((n, 3))
         cand_w = np.zeros((len(names) + 1, n, 3))
         cand_h = np.zeros((len(names) + 1, n, 3), dtype=np.int64)
         for j, f in enumerate(names):
             fw = tax.field_weights.get(f, 0.0)
             scores += fw * sc[idx[f]]
+            if regex is comp.re_all:
+                fields[f] = sc[idx[f]]
+                team += fw * tm[idx[f]]
             cand_w[j + 1] = fw * bw[idx[f]]
             cand_h[j + 1] = bh[idx[f]]
         pick = cand_w.argmax(axis=0)                       # [n, 3]: which column gave the best
         best = cand_h[pick, rows[:, None], np.arange(3)[None, :]]
         out.append((scores, best))
     (s1, b1), (s2, b2) = out
-    return _Evidence(s1 + s2, b1, b2)
+    return _Evidence(s1 + s2, b1, b2, fields, team)
 
 
 def _decide(comp: _Compiled, ev: _Evidence) -> list[tuple[str, float, str, str]]:
@@ -382,17 +410,40 @@ def _text(v: object) -> str:
     return v if isinstance(v, str) else str(v)
 
 
+def taxonomy_scores(texts: list[str], tax: Taxonomy) -> Any:
+    """[n, 3] (up, down, either) taxonomy weight found in each text (unweighted by column)."""
+    comp = _compiled(tax)
+    return _scan_texts(comp, comp.re_all, comp.phrases, texts)[0]
+
+
+def _shipped_stage_model() -> StageModel:
+    from xlplugin.stage_model import shipped_model
+
+    return shipped_model()
+
+
 def _classify(columns: dict[str, list[str]], n: int, rows: list[int],
-              taxonomy: Taxonomy | None, model: LearnedModel | None) -> list[StageLabel]:
+              taxonomy: Taxonomy | None, model: LearnedModel | None,
+              stage_model: StageModel | None | bool = None) -> list[StageLabel]:
     tax = taxonomy if taxonomy is not None else load_taxonomy()
     comp = _compiled(tax)
-    decided = _decide(comp, _gather(comp, columns, n)) if n else []
+    decided: list[tuple[str, str, str, float]] = []
+    if n:
+        ev = _gather(comp, columns, n)
+        if stage_model is False:
+            decided = _decide(comp, ev)
+        else:
+            from xlplugin.stage_model.decide import decide
+
+            sm = _shipped_stage_model() if stage_model in (None, True) else stage_model
+            decided = decide(sm, comp, ev, columns, n,  # type: ignore[arg-type]
+                             lambda rows: _decide(comp, ev.take(rows)))
     out = [StageLabel(row, st, conf, reason, "taxonomy" if conf else "none",  # type: ignore[arg-type]
                       None, st, conf, reason, phrase)
            for row, (st, reason, phrase, conf) in zip(rows, decided, strict=True)]
     if model is not None and n:
-        from xlplugin.learn import combine
-        combine(out, model, columns, tax)
+        # the model merges itself in (learn.py imports this module, never the other way round)
+        model.combine(out, columns, tax)
         for lab in out:
             lab.suggested, lab.suggested_confidence, lab.suggested_reason = (
                 lab.stage, lab.confidence, lab.reason)
@@ -402,11 +453,13 @@ def _classify(columns: dict[str, list[str]], n: int, rows: list[int],
 
 
 def label_texts(texts: list[dict[str, str]], taxonomy: Taxonomy | None = None,
-                model: LearnedModel | None = None) -> list[Label]:
+                model: LearnedModel | None = None,
+                stage_model: StageModel | None | bool = None) -> list[Label]:
     """Label plain rows (dicts of field -> text: activity, description, category, channel, kpi,
-    objective).  Label.row is the position in `texts` (0-based)."""
+    objective).  Label.row is the position in `texts` (0-based).  stage_model: None for the
+    shipped word-vector model, False for the taxonomy alone, or a StageModel."""
     return list(_classify(_columns_from_dicts(texts), len(texts), list(range(len(texts))),
-                          taxonomy, model))
+                          taxonomy, model, stage_model))
 
 
 def earlier_stages(grid: Grid, plan: PlanTable) -> dict[int, object]:

@@ -111,6 +111,10 @@ class LearnedModel:
             self._word_terms = terms
         return self._word_terms
 
+    def combine(self, labels: list[StageLabel], columns: dict[str, list[str]], tax: Taxonomy) -> None:
+        """Merge this model's view into the classifier's labels (in place; see combine)."""
+        combine(labels, self, columns, tax)
+
     # -- saving --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         def vec(v: Any) -> dict[str, Any]:

@@ -25,10 +25,14 @@ FIELDS: tuple[str, ...] = (
     "start", "end", "quarter", "status", "budget", "forecast", "actual", "kpi", "target",
     "result", "impressions", "clicks", "leads", "conversions", "revenue", "roi",
     "variance", "stage", "stage_basis",
+    # Fields of the other sheet kinds (budgets, performance logs, calendars, media plans).
+    "placement", "audience", "period", "reach", "engagement", "units", "ctr", "cpc", "cpm", "cpa",
+    "conversion_rate", "roas",
 )
 NUMBER_FIELDS = frozenset({
     "budget", "forecast", "actual", "target", "impressions", "clicks", "leads",
     "conversions", "revenue", "roi", "variance",
+    "reach", "engagement", "units", "ctr", "cpc", "cpm", "cpa", "conversion_rate", "roas",
 })
 DATE_FIELDS = frozenset({"start", "end"})
 # The kinds of marketing sheet xlplugin recognises (locate sets PlanTable.kind).
@@ -161,6 +165,15 @@ class PlanTable:
     tool_cols: dict[str, int] = field(default_factory=dict)
     # What kind of sheet this is (see SHEET_KINDS); locate decides, check/summary adapt.
     kind: str = "activity_plan"
+    # Months or dates across the columns (col -> period label as written): read as one row per
+    # item and period (xlplugin/layouts.py).  Empty for a table of one row per item.
+    periods: dict[int, str] = field(default_factory=dict)
+    # "rows" (one row per item), "across" (periods across the columns) or "weekday_grid" (a
+    # calendar: Mon..Sun across, one entry per cell; `periods` then maps col -> weekday).
+    layout: str = "rows"
+    # The last column right of the plan holding anything within the plan's rows (another table
+    # side by side, a note): columns the tool adds go after it, never over it.  0: nothing there.
+    right_edge: int = 0
 
     @property
     def fields(self) -> dict[str, Column]:
@@ -186,6 +199,9 @@ class ParsedPlan:
     # The plan's own number format for amounts ("$#,##0"), read from its Budget/Actual
     # cells by the file source; None when unknown.  Metric columns and the Summary use it.
     money_format: str | None = None
+    # Months or dates across the columns, one row per item and period: row, item, period, col,
+    # amount (None when the plan has no period columns; see xlplugin/layouts.py).
+    periods: pd.DataFrame | None = None
 
     @property
     def kind(self) -> str:

@@ -15,6 +15,7 @@ only the odd cells go through the slow readers, each distinct text once.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from operator import itemgetter
 
@@ -86,7 +87,7 @@ def read_number(text: str) -> float | None:
         negative, s = True, s[1:-1].strip()
     signed = negative
     for _ in range(2):  # sign and currency in either order: "-$5", "$-5", "5 EUR"
-        if not signed and s[:1] in "-\u2212+":
+        if not signed and s and s[0] in "-\u2212+":   # s may be empty: "£" alone
             negative, signed, s = s[0] != "+", True, s[1:].strip()
         if not signed and s.endswith("-"):
             negative, signed, s = True, True, s[:-1].strip()
@@ -128,6 +129,8 @@ def read_number(text: str) -> float | None:
     try:
         value = float(mantissa + exp)
     except ValueError:
+        return None
+    if not math.isfinite(value):   # "1e999": not a figure anyone typed, and no cell can hold it
         return None
     if negative:
         value = -value
@@ -413,5 +416,11 @@ def parse_plan(grid: Grid, plan: PlanTable, date1904: bool = False) -> ParsedPla
         findings.extend(ctx.findings)
     frame = pd.DataFrame(typed, index=index)
     raw_frame = pd.DataFrame(raw, index=index, dtype=object)
+    periods = None
+    if plan.periods:  # months or dates across the columns: one row per item and period
+        from xlplugin.layouts import grid_entries, period_values
+        read = grid_entries if plan.layout == "weekday_grid" else period_values
+        periods, period_findings = read(grid, plan)
+        findings.extend(period_findings)
     findings.sort(key=lambda f: (f.row or 0, f.col or 0, f.rule))
-    return ParsedPlan(plan=plan, frame=frame, raw=raw_frame, findings=findings)
+    return ParsedPlan(plan=plan, frame=frame, raw=raw_frame, findings=findings, periods=periods)

@@ -240,7 +240,7 @@ def _row_names(parsed: ParsedPlan) -> dict[int, tuple[object, object]]:
 
 def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
     """Run the requested steps on one workbook.  Never raises for bad input."""
-    from xlplugin.intake import check_input, check_not_open, output_parts
+    from xlplugin.intake import check_input, output_parts
 
     path = Path(path)
     result = FileResult(path=path)
@@ -270,8 +270,7 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
         if opts.dry_run:
             result.changes = changes.describe()   # only when asked: O(changes) text
         else:
-            check_not_open(dest)
-            apply(path, dest, changes)
+            apply(path, dest, changes)   # refuses a workbook open in Excel (OpenInExcel)
             result.output = dest
     except XlpluginError as e:
         if not e.file or e.file == path.name:

@@ -22,7 +22,13 @@ from typing import Any, Protocol
 from lxml import etree
 
 from xlplugin import model
-from xlplugin.errors import UnreadableWorkbook, XlpluginError
+from xlplugin.errors import (
+    DamagedWorkbook,
+    EncryptedWorkbook,
+    UnreadableWorkbook,
+    UnsafePackage,
+    XlpluginError,
+)
 from xlplugin.ooxml.package import (
     NS_MAIN,
     NS_REL,
@@ -36,6 +42,8 @@ NS_X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 NS_XM = "http://schemas.microsoft.com/office/excel/2006/main"
 _CHUNK = 1 << 22
 MAX_CELLS = 60_000_000     # used-range cells per sheet we agree to hold as Python objects
+DENSE_CELLS = 2_000_000    # above this, blank rows share one empty list and rows lose trailing blanks
+_EMPTY_ROW: list = []      # shared by every blank row of a sparse grid: never mutate it
 
 _ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\b([^>]*)>")
 _ERR_CELL = re.compile(rb"<(?:[\w.-]+:)?c\b([^>]*\bt\s*=\s*[\"']e[\"'][^>]*)>(.*?)</(?:[\w.-]+:)?c>", re.S)
@@ -61,14 +69,13 @@ def _calamine_failed(e: BaseException, file: str, what: str) -> UnreadableWorkbo
     text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     low = text.lower()
     if "password" in low or "encrypt" in low or type(e).__name__ == "PasswordError":
-        msg = "the workbook is password-protected; remove the password in Excel and save again"
-    elif type(e).__name__ in ("ZipError",) or "zip" in low:
-        msg = f"damaged zip package ({text})"
-    elif type(e).__name__ == "XmlError" or "xml" in low:
-        msg = f"malformed XML while reading {what} ({text})"
-    else:
-        msg = f"cannot read {what} ({text})"
-    return UnreadableWorkbook(msg, file=file)
+        return EncryptedWorkbook("the workbook is password-protected; remove the password in Excel "
+                                 "and save again", file=file)
+    if type(e).__name__ in ("ZipError",) or "zip" in low:
+        return DamagedWorkbook(f"damaged zip package ({text})", file=file)
+    if type(e).__name__ == "XmlError" or "xml" in low:
+        return DamagedWorkbook(f"malformed XML while reading {what} ({text})", file=file)
+    return UnreadableWorkbook(f"cannot read {what} ({text})", file=file)
 
 
 def _is_calamine_error(e: BaseException) -> bool:
@@ -156,13 +163,16 @@ class Workbook:
         self._check_size(name, entry.part, sx)
         try:
             sheet = self._book.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=True)
             start = sheet.start
+            if sheet.height * sheet.width > DENSE_CELLS:
+                cells = _sparse_rows(sheet, start[0] if start else 0)
+            else:
+                cells = [[None if v == "" else v for v in r]
+                         for r in sheet.to_python(skip_empty_area=True)]
         except BaseException as e:
             if not _is_calamine_error(e):
                 raise
             raise _calamine_failed(e, self.file, f"sheet {name!r}") from None
-        cells: list[list[model.CellValue]] = [[None if v == "" else v for v in r] for r in rows]
         origin_row, origin_col = (start[0] + 1, start[1] + 1) if start else (1, 1)
         for (r, c), text in sx.errors.items():
             i, j = r - origin_row, c - origin_col
@@ -171,6 +181,8 @@ class Workbook:
             while len(cells) <= i:
                 cells.append([])
             line = cells[i]
+            if line is _EMPTY_ROW:
+                line = cells[i] = []
             if len(line) <= j:
                 line.extend([None] * (j + 1 - len(line)))
             line[j] = text
@@ -442,51 +454,106 @@ def _merged(root: etree._Element) -> list[tuple[int, int, int, int]]:
     return out
 
 
+_MAX_SKELETON = 256 << 20   # bytes of a sheet outside sheetData we agree to parse
+_MARK_OPEN, _MARK_CLOSE = b"sheetData", b"sheetData>"
+
+
 def _scan_sheet(pkg: Package, part: str) -> _SheetXml:
-    """Stream a worksheet part once: skeleton (all but sheetData), hidden rows, error cells."""
+    """Stream a worksheet part once: skeleton (all but sheetData), hidden rows, error cells.
+
+    Linear however the part is shaped: each byte is searched a bounded number of times
+    (searches resume where the last one stopped), and the pending buffer inside
+    sheetData is cut at the last whole cell or row, or, when a stretch holds neither
+    (megabytes of whitespace), at its last tag end, so memory stays bounded too."""
     name = pkg.path.name
     hidden: set[int] = set()
     errors: dict[tuple[int, int], str] = {}
     try:
         fh = pkg.zf.open(part)
     except KeyError:
-        raise UnreadableWorkbook(f"missing part {part}", file=name) from None
+        raise DamagedWorkbook(f"missing part {part}", file=name) from None
+    head = bytearray()
+    tail = bytearray()
     try:
         with fh:
             chunks = iter(lambda: fh.read(_CHUNK), b"")
-            buf = b""
-            while True:  # the head, up to the end of the <sheetData> start tag
-                i = buf.find(b"sheetData")
-                gt = buf.find(b">", i) if i >= 0 else -1
+            # 1. the head, up to the end of the <sheetData ...> start tag
+            from_ = 0
+            while True:
+                i = head.find(_MARK_OPEN, from_)
+                gt = head.find(b">", i) if i >= 0 else -1
                 if gt >= 0:
                     break
+                from_ = max(0, len(head) - len(_MARK_OPEN)) if i < 0 else i
                 nxt = next(chunks, None)
                 if nxt is None:
-                    return _SheetXml(_skeleton(buf))  # no sheetData at all
-                buf += nxt
-            head = buf[:buf.rfind(b"<", 0, i)]
-            if buf[gt - 1:gt] == b"/":  # <sheetData/>
-                tail = buf[gt + 1:] + b"".join(chunks)
+                    return _SheetXml(_skeleton(bytes(head)))  # no sheetData at all
+                head += nxt
+                _check_skeleton(len(head), part, name)
+            rest = head[gt + 1:]
+            self_closing = head[gt - 1:gt] == b"/"
+            del head[head.rfind(b"<", 0, i):]
+            if self_closing:  # <sheetData/>
+                tail = rest
             else:
-                buf = buf[gt + 1:]
+                # 2. the body: scan whole cells and rows, keep the unfinished rest
+                buf = rest
+                from_ = 0
                 while True:
-                    end = buf.find(b"sheetData>")
+                    end = buf.find(_MARK_CLOSE, from_)
                     if end >= 0:
-                        _scan_body(buf[:buf.rfind(b"<", 0, end)], hidden, errors)
-                        tail = buf[end + len(b"sheetData>"):] + b"".join(chunks)
+                        _scan_body(bytes(buf[:buf.rfind(b"<", 0, end)]), hidden, errors)
+                        tail = buf[end + len(_MARK_CLOSE):]
                         break
+                    cut = _safe_cut(buf)
+                    if cut > 0:
+                        _scan_body(bytes(buf[:cut]), hidden, errors)
+                        del buf[:cut]
+                    from_ = max(0, len(buf) - len(_MARK_CLOSE))
                     nxt = next(chunks, None)
                     if nxt is None:
-                        raise UnreadableWorkbook(f"malformed XML in {part} (sheetData not closed)",
-                                                 file=name)
-                    cut = buf.rfind(b"row>")  # scan whole rows only; keep the rest
-                    if cut >= 0:
-                        _scan_body(buf[:cut + 4], hidden, errors)
-                        buf = buf[cut + 4:]
+                        raise DamagedWorkbook(f"malformed XML in {part} (sheetData not closed)", file=name)
                     buf += nxt
+            # 3. the tail: everything after </sheetData>
+            for nxt in chunks:
+                tail += nxt
+                _check_skeleton(len(head) + len(tail), part, name)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
-        raise UnreadableWorkbook(f"damaged part {part} ({e})", file=name) from None
-    return _SheetXml(_skeleton(head + tail), hidden, errors)
+        raise DamagedWorkbook(f"damaged part {part} ({e})", file=name) from None
+    return _SheetXml(_skeleton(bytes(head + tail)), hidden, errors)
+
+
+def _safe_cut(buf: bytearray) -> int:
+    """Where the sheetData buffer can be cut without splitting a row tag or an error cell:
+    after the last `</c>` or `row>`; failing those (a stretch of whitespace or text with
+    no cell end), after the last `>`, or everything but a few bytes."""
+    cut = max(buf.rfind(b"</c>"), buf.rfind(b"row>"))
+    if cut >= 0:
+        return cut + 4
+    if len(buf) <= _CHUNK:
+        return 0
+    gt = buf.rfind(b">")
+    return gt + 1 if gt >= 0 else len(buf) - len(_MARK_CLOSE)
+
+
+def _sparse_rows(sheet: Any, first: int) -> list[list[model.CellValue]]:
+    """A big, mostly blank sheet (a stray value at row 1,048,576) row by row: a blank row
+    costs one shared reference instead of a list of Nones, so memory follows the values."""
+    cells: list[list[model.CellValue]] = []
+    for i, row in enumerate(sheet.iter_rows()):
+        if i < first:
+            continue                    # iter_rows starts at row 1; the grid at its origin
+        n = len(row)
+        while n and row[n - 1] == "":
+            n -= 1
+        cells.append([None if v == "" else v for v in row[:n]] if n else _EMPTY_ROW)
+    return cells
+
+
+def _check_skeleton(size: int, part: str, file: str) -> None:
+    if size > _MAX_SKELETON:
+        raise UnsafePackage(f"part {part} holds more than {_MAX_SKELETON >> 20} MB outside its cells",
+                            file=file)
 
 
 def _skeleton(data: bytes) -> etree._Element | None:
@@ -500,27 +567,31 @@ def _area(box: tuple[int, int, int, int]) -> int:
     return (box[2] - box[0] + 1) * (box[3] - box[1] + 1)
 
 
-_VALUE_CELL = re.compile(rb"<(?:[\w.-]+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?c>)", re.S)
-
-
 def _value_extent(pkg: Package, part: str) -> tuple[int, int, int, int] | None:
-    """The box holding every cell that has a value (slow: the rare huge-dimension path)."""
+    """The box holding every cell that has a value (the rare huge-dimension path).
+
+    Streamed with iterparse, clearing each row: linear time, memory of one row."""
     r1 = c1 = 1 << 30
     r2 = c2 = 0
-    data = pkg.read(part)
-    start = data.find(b"sheetData")
-    for m in _VALUE_CELL.finditer(data, max(start, 0)):
-        inner = m.group(2)
-        if not inner or (b"v>" not in inner and b"is>" not in inner):
-            continue
-        ref = _ATTR_R.search(m.group(1))
-        if not ref:
-            continue
-        try:
-            r, c = model.split_ref(ref.group(1).decode())
-        except ValueError:
-            continue
-        r1, c1, r2, c2 = min(r1, r), min(c1, c), max(r2, r), max(c2, c)
+    try:
+        with pkg.zf.open(part) as fh:
+            for _, el in etree.iterparse(fh, events=("end",), tag=("{*}c", "{*}row"),
+                                         resolve_entities=False, no_network=True, load_dtd=False,
+                                         huge_tree=True):
+                if etree.QName(el).localname == "row":
+                    el.clear(keep_tail=False)
+                    continue
+                ref = el.get("r")
+                if not ref or not any(etree.QName(k).localname in ("v", "is") for k in el
+                                      if isinstance(k.tag, str)):
+                    continue
+                try:
+                    r, c = model.split_ref(ref)
+                except ValueError:
+                    continue
+                r1, c1, r2, c2 = min(r1, r), min(c1, c), max(r2, r), max(c2, c)
+    except etree.XMLSyntaxError as e:
+        raise DamagedWorkbook(f"malformed XML in {part} ({e})", file=pkg.path.name) from None
     return (r1, c1, r2, c2) if r2 else None
 
 

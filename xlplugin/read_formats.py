@@ -60,7 +60,12 @@ def header_style(wb: object, plan: PlanTable) -> Style | None:
     try:
         xml = pkg.read(pkg.sheet(plan.sheet).part)
         styles = _styles(pkg)
-        xf = _style_index(xml, cell_ref(plan.header_row, plan.last_col))
+        # the user's last header cell: on a re-run the plan's columns include the tool's,
+        # whose look must not feed back into itself (run twice == run once)
+        tool = set(plan.tool_cols.values())
+        last = max((c for c in range(plan.first_col, plan.last_col + 1) if c not in tool),
+                   default=plan.last_col)
+        xf = _style_index(xml, cell_ref(plan.header_row, last))
         if styles is None or not xf:
             return None
         font, fill, border = _parts(styles, xf)

@@ -55,7 +55,7 @@ def label_columns(plan: PlanTable) -> dict[str, int]:
     out: dict[str, int] = {}
     user_stage = plan.fields.get("stage")
     wanted = [BASIS] if user_stage is not None else [STAGE, BASIS]
-    nxt = max([plan.last_col, *plan.tool_cols.values(),
+    nxt = max([plan.last_col, plan.right_edge, *plan.tool_cols.values(),
                *([plan.table.last_col] if plan.table is not None else [])]) + 1
     if user_stage is not None:
         out[STAGE] = user_stage.col

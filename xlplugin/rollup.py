@@ -17,9 +17,10 @@ from pathlib import Path
 
 from xlplugin.config import Config
 from xlplugin.errors import XlpluginError
+from xlplugin.summary.layout import ACTUAL_COLOR, BUDGET_COLOR, STAGE_COLORS, STAGE_ROWS
 
-STAGE_COLS = ("Upstream", "Downstream", "Review", "Not labelled")
-COLORS = {"Upstream": "#4472C4", "Downstream": "#ED7D31", "Review": "#A5A5A5", "Not labelled": "#D9D9D9"}
+STAGE_COLS = STAGE_ROWS
+COLORS = {s: "#" + c for s, c in STAGE_COLORS.items()}   # the Summary's palette
 REGION_HEADERS = ("region", "market", "geo", "geography", "territory", "country")
 
 
@@ -128,23 +129,42 @@ def rollup(paths: list[Path], out: Path, config: Config) -> Path:
 
 def _write(rows: list[PlanRow], tmp: Path, out: Path, config: Config) -> None:
     import xlsxwriter
-    from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
-    bold = wb.add_format({"bold": True})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True})
-    money = wb.add_format({"num_format": "#,##0"})
-    money_b = wb.add_format({"num_format": "#,##0", "bold": True})
-    pct = wb.add_format({"num_format": "0.0%"})
-    pct_b = wb.add_format({"num_format": "0.0%", "bold": True})
-    link_fmt = wb.add_format({"font_color": "#0563C1", "underline": 1})
-    title = wb.add_format({"bold": True, "font_size": 14})
-
+    f = _formats(wb)
     overview = wb.add_worksheet("Portfolio")
     ws = wb.add_worksheet("Plans")
     quarters_ws = wb.add_worksheet("Quarters")
+    for sheet in (overview, ws, quarters_ws):   # printed: landscape, one page wide
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    col, tr, totals = _plans_sheet(ws, rows, out, f)
+    quarters = _quarters_sheet(quarters_ws, rows, f)
+    _portfolio_sheet(overview, rows, col, tr, totals, config, f)
+    _charts(wb, overview, rows, col, quarters)
+    wb.close()
 
-    # ---- Plans: one row per plan ---------------------------------------------------------
+
+def _formats(wb) -> dict:
+    return {
+        "bold": wb.add_format({"bold": True}),
+        "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True}),
+        "money": wb.add_format({"num_format": "#,##0"}),
+        "money_b": wb.add_format({"num_format": "#,##0", "bold": True}),
+        "pct": wb.add_format({"num_format": "0.0%"}),
+        "pct_b": wb.add_format({"num_format": "0.0%", "bold": True}),
+        "link": wb.add_format({"font_color": "#0563C1", "underline": 1}),
+        "title": wb.add_format({"bold": True, "font_size": 14}),
+        "when": wb.add_format({"num_format": "yyyy-mm-dd hh:mm", "align": "left"}),
+    }
+
+
+def _plans_sheet(ws, rows: list[PlanRow], out: Path, f: dict) -> tuple[dict[str, int], int, dict[str, float]]:
+    """One row per plan, a Total row: (column of each header, total row, totals)."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    head, money, money_b, pct = f["head"], f["money"], f["money_b"], f["pct"]
     headers = (["Plan", "Region", "Owner", "Rows"]
                + [f"{s} budget" for s in STAGE_COLS] + ["Total budget"]
                + [f"{s} actual" for s in STAGE_COLS] + ["Total actual", "Variance"]
@@ -155,8 +175,6 @@ def _write(rows: list[PlanRow], tmp: Path, out: Path, config: Config) -> None:
     for j, h in enumerate(headers):
         ws.write_string(0, j, h, head)
     ws.freeze_panes(1, 1)
-    n = len(rows)
-    first, last = 1, n          # 0-based data rows
     for i, p in enumerate(rows, start=1):
         ws.write_string(i, col["Plan"], p.path.name)
         for name, value in (("Region", p.region), ("Owner", p.owner)):
@@ -181,39 +199,54 @@ def _write(rows: list[PlanRow], tmp: Path, out: Path, config: Config) -> None:
         ws.write_number(i, col["Errors"], p.errors)
         ws.write_number(i, col["Warnings"], p.warnings)
         ws.write_string(i, col["Problem"], p.problem)
-        ws.write_url(i, col["File"], "external:" + _link(p.path, out), link_fmt, p.path.name)
-    # totals
-    tr = n + 1
-    ws.write_string(tr, 0, "Total", bold)
-    totals: dict[str, float] = {}
-    sum_cols = ["Rows", *[f"{s} budget" for s in STAGE_COLS], "Total budget",
-                *[f"{s} actual" for s in STAGE_COLS], "Total actual", "Variance", "Errors", "Warnings"]
-    for h in sum_cols:
-        c = col[h]
-        letter = xl_col_to_name(c)
-        if h == "Variance":
-            v = totals["Total actual"] - totals["Total budget"]
-        elif h == "Rows" or h in ("Errors", "Warnings"):
-            v = float(sum(getattr(p, h.lower()) for p in rows))
-        else:
-            key = h.rsplit(" ", 1)
-            v = (sum(sum(getattr(p, key[1]).values()) for p in rows) if key[0] == "Total"
-                 else sum(getattr(p, key[1]).get(key[0], 0.0) for p in rows))
-        totals[h] = v
-        formula = f"=SUM({letter}{first + 1}:{letter}{last + 1})" if n else "=0"
-        ws.write_formula(tr, c, formula, money_b if "budget" in h or "actual" in h or h == "Variance" else bold, v)
-    for s in STAGE_COLS:
-        tbc, bc = xl_rowcol_to_cell(tr, col["Total budget"]), xl_rowcol_to_cell(tr, col[f"{s} budget"])
-        tb = totals["Total budget"]
-        ws.write_formula(tr, col[f"{s} share"], f'=IF({tbc}<>0,{bc}/{tbc},"")', pct_b,
-                         totals[f"{s} budget"] / tb if tb else "")
+        ws.write_url(i, col["File"], "external:" + _link(p.path, out), f["link"], p.path.name)
+    tr = _plan_totals(ws, rows, col, f)
+    totals = _totals_of(rows)
     ws.set_column(0, 0, 28)
     ws.set_column(1, 3, 12)
     ws.set_column(4, col["Warnings"], 13)
     ws.set_column(col["Problem"], col["Problem"], 40)
     ws.set_column(col["File"], col["File"], 30)
+    return col, tr, totals
 
-    # ---- Quarters: budget by quarter and stage across plans (values: from many files) --------
+
+def _totals_of(rows: list[PlanRow]) -> dict[str, float]:
+    """The Total row's values (cached under its SUM formulas)."""
+    totals: dict[str, float] = {"Rows": float(sum(p.rows for p in rows)),
+                                "Errors": float(sum(p.errors for p in rows)),
+                                "Warnings": float(sum(p.warnings for p in rows))}
+    for what in ("budget", "actual"):
+        for s in STAGE_COLS:
+            totals[f"{s} {what}"] = sum(getattr(p, what).get(s, 0.0) for p in rows)
+        totals[f"Total {what}"] = sum(sum(getattr(p, what).values()) for p in rows)
+    totals["Variance"] = totals["Total actual"] - totals["Total budget"]
+    return totals
+
+
+def _plan_totals(ws, rows: list[PlanRow], col: dict[str, int], f: dict) -> int:
+    """The Plans sheet's Total row (SUMs, and each stage's share); returns its row."""
+    from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+    n, tr, totals = len(rows), len(rows) + 1, _totals_of(rows)
+    ws.write_string(tr, 0, "Total", f["bold"])
+    for h, v in totals.items():
+        letter = xl_col_to_name(col[h])
+        formula = f"=SUM({letter}2:{letter}{n + 1})" if n else "=0"
+        money = "budget" in h or "actual" in h or h == "Variance"
+        ws.write_formula(tr, col[h], formula, f["money_b"] if money else f["bold"], v)
+    tbc = xl_rowcol_to_cell(tr, col["Total budget"])
+    for s in STAGE_COLS:
+        bc, tb = xl_rowcol_to_cell(tr, col[f"{s} budget"]), totals["Total budget"]
+        ws.write_formula(tr, col[f"{s} share"], f'=IF({tbc}<>0,{bc}/{tbc},"")', f["pct_b"],
+                         totals[f"{s} budget"] / tb if tb else "")
+    return tr
+
+
+def _quarters_sheet(quarters_ws, rows: list[PlanRow], f: dict) -> list[str]:
+    """Budget by quarter and stage across plans (values: they come from many files)."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    head, money, money_b = f["head"], f["money"], f["money_b"]
     quarters = sorted({q for p in rows for q, _ in p.quarters}, key=lambda q: (q[2:4], q[-1]))
     quarters_ws.write_string(0, 0, "Quarter", head)
     for j, s in enumerate(STAGE_COLS, start=1):
@@ -227,14 +260,21 @@ def _write(rows: list[PlanRow], tmp: Path, out: Path, config: Config) -> None:
         a, b = xl_rowcol_to_cell(i, 1), xl_rowcol_to_cell(i, len(STAGE_COLS))
         quarters_ws.write_formula(i, len(STAGE_COLS) + 1, f"=SUM({a}:{b})", money_b, sum(vals))
     quarters_ws.set_column(0, len(STAGE_COLS) + 1, 14)
+    return quarters
 
-    # ---- Portfolio: header, totals by stage, charts ------------------------------------
+
+def _portfolio_sheet(overview, rows: list[PlanRow], col: dict[str, int], tr: int, totals: dict[str, float],
+                     config: Config, f: dict) -> None:
+    """The header and the totals by stage against the floor (formulas over Plans)."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    bold, head, money, pct, title = f["bold"], f["head"], f["money"], f["pct"], f["title"]
+    n = len(rows)
     overview.write_string(0, 0, "Marketing plan portfolio", title)
     overview.write_string(1, 0, "Plans", bold)
     overview.write_number(1, 1, n)
     overview.write_string(2, 0, "Produced", bold)
-    overview.write_datetime(2, 1, dt.datetime.now().replace(microsecond=0),
-                            wb.add_format({"num_format": "yyyy-mm-dd hh:mm", "align": "left"}))
+    overview.write_datetime(2, 1, dt.datetime.now().replace(microsecond=0), f["when"])
     overview.write_string(3, 0, "Errors", bold)
     overview.write_formula(3, 1, f"=Plans!{xl_rowcol_to_cell(tr, col['Errors'])}", None, totals["Errors"])
     overview.write_string(4, 0, "Warnings", bold)
@@ -265,7 +305,10 @@ def _write(rows: list[PlanRow], tmp: Path, out: Path, config: Config) -> None:
     overview.set_column(0, 0, 22)
     overview.set_column(1, 5, 15)
 
-    # the Summary's three charts, across plans
+
+def _charts(wb, overview, rows: list[PlanRow], col: dict[str, int], quarters: list[str]) -> None:
+    """The Summary's charts, across plans, in the Summary's colours."""
+    n, first, last = len(rows), 1, len(rows)
     pie = wb.add_chart({"type": "doughnut"})
     pie.add_series({"name": "Budget", "categories": ["Portfolio", 8, 0, 11, 0],
                     "values": ["Portfolio", 8, 1, 11, 1],
@@ -288,10 +331,9 @@ def _write(rows: list[PlanRow], tmp: Path, out: Path, config: Config) -> None:
         by_plan.set_title({"name": "Budget by plan and stage"})
         overview.insert_chart(33, 0, by_plan, {"x_scale": 1.3})
         bars = wb.add_chart({"type": "bar"})
-        for h, color in (("Total budget", "#4472C4"), ("Total actual", "#ED7D31")):
+        for h, color in (("Total budget", "#" + BUDGET_COLOR), ("Total actual", "#" + ACTUAL_COLOR)):
             c = col[h]
             bars.add_series({"name": h.split()[-1].capitalize(), "categories": ["Plans", first, 0, last, 0],
                              "values": ["Plans", first, c, last, c], "fill": {"color": color}})
         bars.set_title({"name": "Budget vs actual by plan"})
         overview.insert_chart(33, 7, bars, {"y_scale": max(1.0, 0.2 + 0.12 * n)})
-    wb.close()

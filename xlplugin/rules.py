@@ -69,7 +69,7 @@ RULES: tuple[Rule, ...] = (
          "common synonyms; the closest header is suggested when none matches.",
          "Header: ID | Campaign | Start | Finish | Budjet", "Header: ID | Campaign | Start | Finish | Budget"),
     Rule("XP202", "missing-value", "error",
-         "A required value (activity, start date, end date, budget) is blank or a placeholder.",
+         "A required value (activity, start date, end date, budget, owner) is blank or a placeholder.",
          "A row without a name, dates or budget cannot be reviewed, placed in the period, or totalled.",
          "Activity: Paid search   Budget: (blank)", "Activity: Paid search   Budget: 30000"),
     Rule("XP203", "negative-amount", "error",

@@ -66,7 +66,7 @@ def label_columns(plan: PlanTable) -> dict[str, int]:
         pass
     out: dict[str, int] = {}
     fields = plan.fields
-    nxt = max([plan.last_col, *plan.tool_cols.values()]) + 1
+    nxt = max([plan.last_col, plan.right_edge, *plan.tool_cols.values()]) + 1
     for header, fld in ((STAGE_HEADER, "stage"), (STAGE_BASIS_HEADER, "stage_basis")):
         if header in plan.tool_cols:
             out[header] = plan.tool_cols[header]
@@ -78,7 +78,7 @@ def label_columns(plan: PlanTable) -> dict[str, int]:
     return out
 
 
-def _tool_header(plan: PlanTable, name: str) -> str:
+def tool_header(plan: PlanTable, name: str) -> str:
     """The header the tool gives a column it adds: `name`, or '<name> (xlplugin)' when a
     user's column already has that header (as render_labels does)."""
     if name in plan.tool_cols:
@@ -88,7 +88,7 @@ def _tool_header(plan: PlanTable, name: str) -> str:
 
 
 def _first_free(plan: PlanTable, reserved: Sequence[int]) -> int:
-    return max([plan.last_col, *plan.tool_cols.values(), *reserved]) + 1
+    return max([plan.last_col, plan.right_edge, *plan.tool_cols.values(), *reserved]) + 1
 
 
 def data_row_span(plan: PlanTable) -> tuple[int, int]:
@@ -155,7 +155,7 @@ def metric_columns(plan: PlanTable) -> list[tuple[M.Metric, str, int]]:
     nxt = _first_free(plan, reserved)
     out = []
     for m in M.available(fields):
-        header = _tool_header(plan, m.name)   # the user's own "ROI" is never overwritten
+        header = tool_header(plan, m.name)   # the user's own "ROI" is never overwritten
         col = plan.tool_cols.get(header)
         if col is None:
             col, nxt = nxt, nxt + 1
@@ -286,7 +286,7 @@ def plan_data(parsed: ParsedPlan, labels: list[Label] | None) -> pd.DataFrame:
     if "channel" in fields:
         src = parsed.raw if parsed.raw is not None and "channel" in parsed.raw.columns else frame
         d["channel"] = [v if isinstance(v, str) and v != "" else None for v in src["channel"].reindex(frame.index)]
-    occ = _occupied_field(parsed.plan)
+    occ = occupied_field(parsed.plan)
     if occ is not None:
         src = parsed.raw if parsed.raw is not None and occ in parsed.raw.columns else frame
         d["occupied"] = [not _is_blank(v) for v in src[occ].reindex(frame.index)]
@@ -295,7 +295,7 @@ def plan_data(parsed: ParsedPlan, labels: list[Label] | None) -> pd.DataFrame:
     return d
 
 
-def _occupied_field(plan: PlanTable) -> str | None:
+def occupied_field(plan: PlanTable) -> str | None:
     """A column that is filled on every real plan row (to tell rows from blank rows)."""
     fields = plan.fields
     for f in ("activity", "id", "description"):

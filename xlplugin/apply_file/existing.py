@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from xlplugin import changes as ch
 from xlplugin.apply_file.comments import CT_COMMENTS, CT_VML, RT_COMMENTS, RT_VML, merge_notes, vml_blocks
@@ -26,8 +26,26 @@ from xlplugin.apply_file.sheet_patch import (
 from xlplugin.apply_file.state import pack_cells, pack_rows, unpack_cells, unpack_rows
 from xlplugin.model import cell_ref, split_ref
 
-if TYPE_CHECKING:  # pragma: no cover
-    from xlplugin.apply_file.writer import _Writer
+
+class _Writer(Protocol):
+    """What this module uses of writer._Writer, stated here so that existing.py never
+    imports writer.py (which imports it): no import cycle, even for type checkers."""
+
+    edit: Any                # packager.PackageEdit
+    wb: Any                  # workbook_parts.WorkbookXml
+    state: Any               # state.State
+    result: Any              # writer.ApplyResult
+    styles: Any
+    sheet_edits: Any
+    note_ops: Any
+    restore_cells: Any
+    restore_cols: Any
+    drop_dimension: Any
+    drop_validations: Any
+    values_changed: Any
+    sheets_patched: Any
+    encode: Any
+    user_sheet: Any
 
 
 @dataclass
@@ -101,9 +119,7 @@ def queue(w: _Writer, c: ch.SetCell | ch.MarkCell | ch.SetNote | ch.SetColumnWid
         _edits(w, sheet).set_cell(c)
         w.values_changed = True
     elif isinstance(c, ch.ValueColumn | ch.FormulaColumn):
-        edits = _edits(w, sheet)
-        for cell in c.cells():
-            edits.set_cell(cell)
+        _edits(w, sheet).set_column(c)
         w.values_changed = True
     elif isinstance(c, ch.MarkCell):
         _edits(w, sheet).mark(c)
@@ -140,7 +156,7 @@ def apply_patches(w: _Writer) -> None:
         out = res.xml
         if sheet in w.drop_validations:
             out = remove_validations(out, w.drop_validations[sheet])
-        written = {cell_ref(c.row, c.col) for c in edits.writes}
+        written = {cell_ref(*cell) for cell in _written(edits, res)} if restore else set()
         originals = {ref: raw for ref, raw in restore.items() if ref in written}  # written again now
         restore = {ref: raw for ref, raw in restore.items() if ref not in written}
         if restore:
@@ -153,20 +169,31 @@ def apply_patches(w: _Writer) -> None:
         _record(w, sheet, edits, res, base, originals)
 
 
+def _written(edits: SheetEdits, res) -> set[tuple[int, int]]:
+    """Cells written one by one: single writes and column cells that met an existing cell
+    (the cells a column appended are in res.created_runs, kept as runs)."""
+    return {(c.row, c.col) for c in edits.writes} | res.column_cells
+
+
 def _record(w: _Writer, sheet: str, edits: SheetEdits, res, base: bytes, originals: dict[str, str]) -> None:
     st = w.state
     owned = w.state.owns(sheet)
-    if edits.writes and not st.of("dimension", sheet) and edits.dimension is None and not owned:
+    if (edits.writes or edits.columns) and not st.of("dimension", sheet) and edits.dimension is None \
+            and not owned:
         st.add("dimension", sheet, ref=res.old_dimension)
-    written = {(c.row, c.col) for c in edits.writes}
+    written = _written(edits, res)
     created = res.created_cells & written
     rec = st.find("cells", sheet)
-    ours = unpack_cells(rec["refs"]) if rec else set()
-    if created:
+    ours = unpack_cells(rec["refs"]) if rec and written else set()
+    if created or res.created_runs:
         rec = rec or st.add("cells", sheet, refs="", rows="")
         rows = {r for r, _ in created if r in res.created_rows}
-        rec["refs"] = pack_cells(ours | created)
-        rec["rows"] = pack_rows(unpack_rows(rec.get("rows", "")) | rows)
+        # A column's appended cells are recorded as runs ("P5:P100004"), never cell by cell.
+        runs = " ".join(cell_ref(a, col) + (f":{cell_ref(b, col)}" if b != a else "")
+                        for col, rr in sorted(res.created_runs.items()) for a, b in rr)
+        rec["refs"] = " ".join(x for x in (pack_cells(ours | created) if created else rec["refs"], runs) if x)
+        if rows:
+            rec["rows"] = pack_rows(unpack_rows(rec.get("rows", "")) | rows)
     # Cells of the user's that we overwrote: keep their original XML for a full clear.
     over = written - res.created_cells - ours
     if over and not owned:
@@ -184,7 +211,7 @@ def _record(w: _Writer, sheet: str, edits: SheetEdits, res, base: bytes, origina
                 known[ref] = raws[cell]
         if not known:
             st.drop(orec)
-    w.result.cells += len(edits.writes)
+    w.result.cells += len(edits.writes) + sum(len(c.values) for c in edits.columns)
     marks = st.index("mark", sheet, "ref")
     for (row, col), s in sorted(res.marked.items()):
         ref = cell_ref(row, col)

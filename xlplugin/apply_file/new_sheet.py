@@ -27,7 +27,8 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 TIME_FORMAT = "hh:mm:ss"
 
 _ESCAPED_LITERAL = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# \r too: XML reads a raw "\r" back as "\n" (XlsxWriter and Excel write _x000D_)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 
 StyleFor = Callable[[Style | None], int]
 

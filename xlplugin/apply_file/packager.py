@@ -318,7 +318,9 @@ def write_package(pkg: Package, dest: Path, changed: dict[str, bytes | None]) ->
     new ones are appended.  All or nothing: a temp file in dest's folder, then rename."""
     dest = Path(dest)
     check_not_open(dest)
-    fd, tmp = tempfile.mkstemp(prefix=".~xlplugin-", suffix=dest.suffix, dir=dest.parent)
+    # ".tmp", not dest's suffix: a file left by a killed run is never taken for a workbook
+    # by the next run over the folder.
+    fd, tmp = tempfile.mkstemp(prefix=".~xlplugin-", suffix=dest.suffix + ".tmp", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as out, open(pkg.path, "rb") as src, \
                 zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
@@ -343,6 +345,9 @@ def write_package(pkg: Package, dest: Path, changed: dict[str, bytes | None]) ->
             for name, data in changed.items():
                 if name not in seen and data is not None:
                     _write_new(zout, name, data)
+            zout.close()
+            out.flush()
+            os.fsync(out.fileno())           # on disk before the rename makes it the workbook
         pkg.close()  # Windows cannot replace a file that is still open (the --in-place case)
         with contextlib.suppress(OSError):
             if dest.exists():
@@ -356,11 +361,18 @@ def write_package(pkg: Package, dest: Path, changed: dict[str, bytes | None]) ->
         raise
 
 
+# Deflate level for a large new part (a patched 100k-row sheet is ~150 MB of XML): level 1
+# compresses it in 0.64 s CPU to 24.9 MB, level 6 (zlib's default) in 1.76 s to 19.1 MB
+# (benchmarks/RESULTS.md).  Small parts keep level 6: there the time is nothing.
+FAST_LEVEL = 1
+FAST_LEVEL_ABOVE = 1 << 20
+
+
 def _write_new(zout: zipfile.ZipFile, name: str, data: bytes) -> None:
     zi = zipfile.ZipInfo(name, date_time=_NEW_MEMBER_TIME)
     zi.compress_type = zipfile.ZIP_DEFLATED
     zi.external_attr = 0o600 << 16
-    zout.writestr(zi, data)
+    zout.writestr(zi, data, compresslevel=FAST_LEVEL if len(data) > FAST_LEVEL_ABOVE else 6)
 
 
 def _umask() -> int:

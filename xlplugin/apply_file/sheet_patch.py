@@ -21,17 +21,18 @@ Decisions a caller should know:
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
-from xlplugin.changes import MarkCell, SetCell, Style, shift_formula
+from xlplugin.changes import KEEP, FormulaColumn, MarkCell, SetCell, Style, ValueColumn, shift_formula
 from xlplugin.errors import UnsupportedWorkbook, XlpluginError
 from xlplugin.model import CellValue, cell_ref, col_letter, split_ref
 
+from .columns import ERROR_VALUES, ColumnXml, band, excel_serial, formula_body, value_body, xml_text
+from .columns import num as _num
+from .columns import xml_escape as _xml_escape
 from .styles import StyleBook
 
 NS_REL_T = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -48,9 +49,6 @@ WORKSHEET_ORDER: tuple[str, ...] = (
     "controls", "webPublishItems", "tableParts", "extLst",
 )
 _RANK = {n: i for i, n in enumerate(WORKSHEET_ORDER)}
-ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
-                          "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#EXTERNAL!"})
 MAX_LIST_FORMULA = 255  # Excel's limit on a literal list in formula1
 
 
@@ -64,6 +62,24 @@ class CellWrite:
     value: CellValue = None
     formula: str | None = None
     style: Style | None = None
+    body: str | None = None      # internal: a column cell's XML after its r and s attributes
+
+
+@dataclass(frozen=True)
+class ColumnWrite:
+    """Write values[i] into row first_row + i of `col` (KEEP: leave the cell).  With a
+    formula (the first row's, no '='), the column is one shared formula (t="shared")
+    over the rows and `values` are its cached results.  `style` over the column's style."""
+
+    col: int
+    first_row: int
+    values: Sequence[object]
+    formula: str | None = None
+    style: Style | None = None
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.values) - 1
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,7 @@ class SheetEdits:
     restores, removals, writes, marks."""
 
     writes: list[CellWrite] = field(default_factory=list)
+    columns: list[ColumnWrite] = field(default_factory=list)   # applied before `writes`
     marks: list[CellMark] = field(default_factory=list)
     restores: list[CellRestore] = field(default_factory=list)
     removals: list[CellRemoval] = field(default_factory=list)
@@ -125,12 +142,20 @@ class SheetEdits:
         self.writes.append(CellWrite(c.row, c.col, c.value, c.formula, c.style))
         return self
 
+    def set_column(self, c: ValueColumn | FormulaColumn) -> SheetEdits:
+        head = c.head()
+        if head is not None:
+            self.set_cell(head)
+        formula = c.formula if isinstance(c, FormulaColumn) else None
+        self.columns.append(ColumnWrite(c.col, c.first_row, c.values, formula, c.style))
+        return self
+
     def mark(self, m: MarkCell) -> SheetEdits:
         self.marks.append(CellMark(m.row, m.col, m.fill))
         return self
 
     def is_empty(self) -> bool:
-        return not (self.writes or self.marks or self.restores or self.removals or self.col_widths
+        return not (self.writes or self.columns or self.marks or self.restores or self.removals or self.col_widths
                     or self.validations or self.drop_validations or self.legacy_drawing or self.drop_legacy_drawing
                     or self.dimension)
 
@@ -145,6 +170,10 @@ class PatchResult:
     legacy_drawing_rid: str | None = None       # the sheet's legacyDrawing r:id after the patch
     old_dimension: str | None = None            # <dimension ref> before the patch
     formulas_removed: list[tuple[int, int]] = field(default_factory=list)  # calcChain may list them
+    # Column writes, kept per column (a plan has 100k rows): cells appended where there were
+    # none, as row runs {col: [(r1, r2)]}, and the cells written over existing ones.
+    created_runs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    column_cells: set[tuple[int, int]] = field(default_factory=set)
 
 
 # --------------------------------------------------------------------------- regexes
@@ -180,21 +209,6 @@ def _del_attr(tag: bytes, name: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------- values
-_XESC = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def xml_text(s: str) -> str:
-    """Escape for element text, with OOXML's _xHHHH_ escape for control characters."""
-    s = _XESC.sub(r"_x005F_\1", s)
-    s = _CTRL.sub(lambda m: f"_x{ord(m.group()):04X}_", s)
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _xml_escape(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _xml_unescape(s: str) -> str:
     s = re.sub(r"&#x([0-9A-Fa-f]+);", lambda m: chr(int(m.group(1), 16)), s)
     s = re.sub(r"&#(\d+);", lambda m: chr(int(m.group(1))), s)
@@ -206,58 +220,16 @@ def xml_attr(s: str) -> str:
     return xml_text(s).replace('"', "&quot;")
 
 
-def excel_serial(value: dt.date | dt.datetime | dt.time, date1904: bool = False) -> float:
-    """A date/datetime/time as an Excel serial number (1900 or 1904 date system)."""
-    if isinstance(value, dt.time):
-        return (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
-    if not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
-    if value.tzinfo is not None:
-        value = value.replace(tzinfo=None)
-    if date1904:
-        delta = value - dt.datetime(1904, 1, 1)
-    else:
-        delta = value - dt.datetime(1899, 12, 30)
-        if value < dt.datetime(1900, 3, 1):  # Excel's phantom 1900-02-29
-            delta += dt.timedelta(days=-1)
-    return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
-
-
-def _num(x: float | int) -> str:
-    if isinstance(x, bool):
-        return "1" if x else "0"
-    if isinstance(x, int):
-        return str(x)
-    if not math.isfinite(x):
-        raise XlpluginError(f"cannot write the non-finite number {x!r} into a cell")
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
-
-
 def cell_xml(prefix: str, row: int, col: int, s: int | None, value: CellValue,
              formula: str | None = None, date1904: bool = False) -> bytes:
     """The <c> element for a value or a formula with its cached value."""
     p = prefix
-    attrs = f' r="{cell_ref(row, col)}"' + (f' s="{s}"' if s else "")
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        value = excel_serial(value, date1904)
+    attrs = f'<{p}c r="{cell_ref(row, col)}"' + (f' s="{s}"' if s else "")
     if formula is not None:
         f = f"<{p}f>{_xml_escape(formula.removeprefix('='))}</{p}f>"
-        if value is None:
-            return f"<{p}c{attrs}>{f}</{p}c>".encode()
-        if isinstance(value, bool):
-            return f'<{p}c{attrs} t="b">{f}<{p}v>{int(value)}</{p}v></{p}c>'.encode()
-        if isinstance(value, str):
-            t = "e" if value in ERROR_VALUES else "str"
-            return f'<{p}c{attrs} t="{t}">{f}<{p}v>{xml_text(value)}</{p}v></{p}c>'.encode()
-        return f"<{p}c{attrs}>{f}<{p}v>{_num(value)}</{p}v></{p}c>".encode()
-    if value is None:
-        return f"<{p}c{attrs}/>".encode()
-    if isinstance(value, bool):
-        return f'<{p}c{attrs} t="b"><{p}v>{int(value)}</{p}v></{p}c>'.encode()
-    if isinstance(value, str):  # text, never a formula, whatever it starts with
-        sp = ' xml:space="preserve"' if value != value.strip() or "\n" in value else ""
-        return f'<{p}c{attrs} t="inlineStr"><{p}is><{p}t{sp}>{xml_text(value)}</{p}t></{p}is></{p}c>'.encode()
-    return f"<{p}c{attrs}><{p}v>{_num(value)}</{p}v></{p}c>".encode()
+        return (attrs + formula_body(p, f, value, date1904)).encode()
+    body = value_body(p, value, date1904)
+    return (attrs + (body if body is not None else "/>")).encode()
 
 
 # --------------------------------------------------------------------------- top-level split
@@ -341,6 +313,23 @@ def _box_ref(b: tuple[int, int, int, int]) -> str:
 
 
 # --------------------------------------------------------------------------- the patch
+class _BandRows:
+    """Row n's column cells as text, computed a window of rows at a time (memory stays
+    bounded by the window, not the sheet)."""
+
+    def __init__(self, cols: list[ColumnXml], window: int = 4096) -> None:
+        self.cols, self.window = cols, window
+        self.lo = self.hi = 0
+        self.cells: list[str] = []
+
+    def get(self, n: int) -> str:
+        if not self.lo <= n < self.hi:
+            self.lo, self.hi = n, n + self.window
+            self.cells = band(self.cols, self.lo, self.hi)
+        return self.cells[n - self.lo]
+
+
+
 @dataclass(frozen=True)
 class _Unshare:
     """Internal: turn the dependants of shared formula `si` into plain formulas."""
@@ -375,6 +364,9 @@ class _Patcher:
         self._grow: list[tuple[int, int]] = []      # written cells: the dimension covers them
         self._touched = False
         self._unshared: set[tuple[int, int]] = set()   # shared-formula masters whose dependants were written out
+        self.cols: list[ColumnXml] = []             # column writes, in column order
+        self._col_style: dict[tuple[int, int], ColumnXml] = {}
+        self._cols_slow = False                     # an array formula near them: every row the careful way
 
     # -- entry -----------------------------------------------------------------
     def run(self) -> PatchResult:
@@ -405,7 +397,8 @@ class _Patcher:
         self._read_legacy(tail)
 
         by_row = self._group_cells()
-        new_body = self._patch_rows(d, body_start, body_end, by_row) if by_row else None
+        self._prep_columns()
+        new_body = self._patch_rows(d, body_start, body_end, by_row) if by_row or self.cols else None
 
         head_changed = self._edit_head(head)
         tail_changed = self._edit_tail(tail)
@@ -435,7 +428,7 @@ class _Patcher:
                 if it.row < 1 or it.col < 1 or it.row > 1048576 or it.col > 16384:
                     raise XlpluginError(f"cell ({it.row}, {it.col}) is outside the sheet")
                 by_row.setdefault(it.row, []).append((kind, it))
-        if e.writes and (b't="array"' in self.data or b"t='array'" in self.data):
+        if (e.writes or e.columns) and (b't="array"' in self.data or b"t='array'" in self.data):
             for fm in re.finditer(rb"<" + re.escape(self.p) + rb"f\b(" + _ATTRS + rb")>", self.data):
                 if _attr(fm.group(1), b"t") == b"array":
                     box = _ref_box((_attr(fm.group(1), b"ref") or b"").decode())
@@ -443,34 +436,157 @@ class _Patcher:
                         self.array_boxes.append(box)
         return by_row
 
+    # -- columns ---------------------------------------------------------------------
+    def _prep_columns(self) -> None:
+        """Column writes -> ColumnXml (style index, shared-formula id), in column order."""
+        e = self.edits
+        if not e.columns:
+            return
+        by_col = {cw.col: cw for cw in e.columns}     # the last write to a column wins
+        si = self._next_si()
+        for col in sorted(by_col):
+            cw = by_col[col]
+            if not cw.values:
+                continue
+            if cw.first_row < 1 or cw.last_row > 1048576 or not 1 <= col <= 16384:
+                raise XlpluginError(f"column {col} rows {cw.first_row}-{cw.last_row} are outside the sheet")
+            base = self._default_style(col, None)
+            s = self.styles.derive(base, cw.style) if cw.style is not None else base
+            k = ColumnXml(col, cw.first_row, cw.values, cw.formula, s, si if cw.formula else None,
+                          self.ps, self.date1904)
+            k.style = cw.style
+            si += cw.formula is not None
+            self.cols.append(k)
+            if any(k.written(i) for i in (0, k.n - 1)) or k.all_written():
+                self._grow += [(k.first, col), (k.last, col)]
+            if any(b[1] <= col <= b[3] and b[0] <= k.last and k.first <= b[2] for b in self.array_boxes):
+                self._cols_slow = True
+
+    def _next_si(self) -> int:
+        """A shared-formula id no cell of the sheet uses yet."""
+        if b"shared" not in self.data:
+            return 0
+        ids = [int(x) for x in re.findall(rb"\bsi\s*=\s*[\"'](\d+)[\"']", self.data)]
+        return max(ids, default=-1) + 1
+
+    def _appendable(self, m: re.Match, min_col: int) -> bool:
+        """Can the column cells go straight after this row's last cell (all of them are
+        left of every written column, and the row has no style of its own)?"""
+        if b"customFormat" in m.group(1):
+            return False
+        inner = m.group(2)
+        if not inner:
+            return True
+        tag = b"<" + self.p + b"c"
+        i = inner.rfind(tag + b" ")
+        if i < 0:
+            return tag not in inner
+        r = _R_ATTR.search(inner, i, inner.find(b">", i))
+        if r is None:
+            return False
+        try:
+            return split_ref(r.group(1).decode())[1] < min_col
+        except ValueError:
+            return False
+
+    def _column_ops(self, row: int, by_row: dict) -> None:
+        """The careful path for one row: the column cells as CellWrites among the row's
+        other edits (after restores and removals, before single writes and marks)."""
+        ops = []
+        for k in self.cols:
+            if not k.first <= row <= k.last:
+                continue
+            i = row - k.first
+            v = k.values[i]
+            if v is KEEP:
+                continue
+            ops.append(("write", CellWrite(row, k.col, v, k.formula, None, body=k.body(i), )))
+            self._col_style[(row, k.col)] = k
+            self.result.column_cells.add((row, k.col))
+        if not ops:
+            return
+        cur = by_row.setdefault(row, [])
+        at = next((j for j, (kind, _) in enumerate(cur) if kind in ("write", "mark")), len(cur))
+        cur[at:at] = ops
+
+    def _created_runs(self, fast_rows: list[int]) -> None:
+        """Cells appended by the fast path, per column, as runs of rows."""
+        rows = sorted(set(fast_rows))
+        for k in self.cols:
+            runs: list[tuple[int, int]] = []
+            for r in rows:
+                if r < k.first or r > k.last or not k.written(r - k.first):
+                    continue
+                if runs and runs[-1][1] == r - 1:
+                    runs[-1] = (runs[-1][0], r)
+                else:
+                    runs.append((r, r))
+            if runs:
+                self.result.created_runs.setdefault(k.col, []).extend(runs)
+
     def _patch_rows(self, d: bytes, start: int, end: int, by_row: dict) -> bytes:
         """One scan over the rows; touched rows are rebuilt, new rows inserted before the
-        first row (in document order) with a higher number, everything else copied."""
+        first row (in document order) with a higher number, everything else copied.
+        Column cells right of a row's last cell are appended as text (the fast path)."""
         p = re.escape(self.p)
         row_re = re.compile(rb"<" + p + rb"row\b(" + _ATTRS + rb")(?:/>|>(.*?)</" + p + rb"row>)", re.S)
         pending = sorted(by_row)
         exists: dict[int, re.Match] = {}
         insert_at: dict[int, int] = {}
-        k, cur = 0, 0
+        cols = self.cols
+        span_lo = min((c.first for c in cols), default=1)
+        span_hi = max((c.last for c in cols), default=0)
+        min_col = min((c.col for c in cols), default=0)
+        fast: list[tuple[int, re.Match]] = []
+        missing: list[tuple[int, int]] = []      # column rows the sheet lacks: (row, insert position)
+        k, cur, prev = 0, 0, 0
         for m in row_re.finditer(d, start, end):
             r = _R_ATTR.search(m.group(1))
             cur = int(r.group(1)) if r and r.group(1).isdigit() else cur + 1
             while k < len(pending) and pending[k] < cur:
                 insert_at.setdefault(pending[k], m.start())
                 k += 1
+            if cols and cur > prev:
+                if span_lo <= cur <= span_hi:
+                    missing += [(n, m.start()) for n in range(max(prev + 1, span_lo), cur)]
+                    if self._cols_slow or not self._appendable(m, min_col) \
+                            or any(op.col >= min_col for _, op in by_row.get(cur, ())):
+                        self._column_ops(cur, by_row)
+                    else:
+                        fast.append((cur, m))   # rows with other edits too (marks): appended after them
+                elif cur > span_hi >= prev + 1:
+                    missing += [(n, m.start()) for n in range(max(prev + 1, span_lo), span_hi + 1)]
+                prev = cur
             if cur in by_row and cur not in exists:
                 exists[cur] = m
+        if cols and prev < span_hi:
+            missing += [(n, end) for n in range(max(prev + 1, span_lo), span_hi + 1)]
+        for n, pos in missing:
+            self._column_ops(n, by_row)
+            if n in by_row:
+                insert_at.setdefault(n, pos)
         self._unshare_masters(d, end, row_re, exists, by_row)
         pending = sorted(by_row)
         events: list[tuple[int, int, int, int, bytes]] = []   # (pos, existing?, row, end, bytes)
+        hybrid: dict[int, bytes] = {}     # rows with other edits too: their cells, appended after
+        events += self._fast_events(fast, by_row, hybrid)
+        self._created_runs([n for n, _ in fast])
         for n in pending:
             if n in exists:
                 m = exists[n]
-                events.append((m.start(), 1, n, m.end(), self._row(n, m, by_row[n])))
+                raw = self._row(n, m, by_row[n])
+                if n in hybrid:
+                    cells = hybrid[n]
+                    if raw:
+                        raw = self._append(raw, cells)
+                    elif cells:   # the tool's own row, emptied by a clear in this pass: made again
+                        raw = b"<" + self.p + b'row r="' + str(n).encode() + b'">' + cells + b"</" + self.p + b"row>"
+                        self.result.created_rows.add(n)
+                events.append((m.start(), 1, n, m.end(), raw))
             else:
                 pos = insert_at.get(n, end)
                 events.append((pos, 0, n, pos, self._new_row(n, by_row[n])))
-        events.sort()
+        events.sort(key=lambda e: (e[0], e[1], e[2]))
         out: list[bytes] = []
         last = start
         for pos, _, _, stop, raw in events:
@@ -478,6 +594,36 @@ class _Patcher:
             last = stop
         out.append(d[last:end])
         return b"".join(out)
+
+    def _append(self, row_xml: bytes, cells: bytes) -> bytes:
+        """`cells` put at the end of a row element (opening a self-closed one)."""
+        close = b"</" + self.p + b"row>"
+        if not cells:
+            return row_xml
+        if row_xml.endswith(close):
+            return row_xml[:-len(close)] + cells + close
+        return row_xml[:-2] + b">" + cells + close    # <row .../>
+
+    def _fast_events(self, fast: list[tuple[int, re.Match]], by_row: dict, hybrid: dict[int, bytes]) -> list:
+        """The appended cells of the fast rows, built a window of rows at a time; a row
+        with other edits gets its cells in `hybrid`, to append once the row is rebuilt."""
+        close = b"</" + self.p + b"row>"
+        events = []
+        rows_cells = _BandRows(self.cols)
+        for n, m in fast:
+            text = rows_cells.get(n)
+            if not text:
+                continue
+            raw = text.encode()
+            if n in by_row:
+                hybrid[n] = raw
+                continue
+            if m.group(2) is None:   # <row .../>: open it
+                events.append((m.start(), 1, n, m.end(), m.group(0)[:-2] + b">" + raw + close))
+            else:
+                pos = m.end() - len(close)
+                events.append((pos, 1, n, pos, raw))
+        return events
 
     def _unshare_masters(self, d: bytes, end: int, row_re: re.Pattern, exists: dict, by_row: dict) -> None:
         """A write over the master of a shared formula: its dependants get the formula
@@ -498,6 +644,10 @@ class _Patcher:
                 box = _ref_box((_attr(fm.group(1), b"ref") or b"").decode())
                 si = _attr(fm.group(1), b"si")
                 if box is None or si is None or box == (row, cell.col, row, cell.col):
+                    continue
+                if any(k.col == cell.col and k.first <= box[0] and box[2] <= k.last and k.all_written()
+                       for k in self.cols):
+                    self._unshared.add((row, cell.col))   # every cell it shares into is rewritten too
                     continue
                 op = _Unshare(row, cell.col, si, _xml_unescape((fm.group(2) or b"").decode()))
                 self._unshared.add((row, cell.col))
@@ -668,8 +818,13 @@ class _Patcher:
                         f"cell {ref} is the master of a shared formula over {fref.decode()}; "
                         "overwriting it would break the cells that share it", cell=ref)
                 self.result.formulas_removed.append((row, op.col))
-        s = self.styles.derive(base, op.style) if op.style is not None else base
-        new = cell_xml(self.ps, row, op.col, s, op.value, op.formula, self.date1904)
+        k = self._col_style.get((row, op.col)) if op.body is not None else None
+        if k is not None:   # a column cell: the column's style over this cell's own
+            s = self.styles.derive(base, k.style) if k.style is not None else base
+            new = (f'<{self.ps}c r="{ref}"' + (f' s="{s}"' if s else "") + op.body).encode()
+        else:
+            s = self.styles.derive(base, op.style) if op.style is not None else base
+            new = cell_xml(self.ps, row, op.col, s, op.value, op.formula, self.date1904)
         if i is None:
             cells.insert(self._insert_at(cells, op.col), _Cell(op.col, new))
             self.result.created_cells.add((row, op.col))
@@ -932,6 +1087,7 @@ def read_cell_styles(xml: bytes | IO[bytes], cells: Iterable[tuple[int, int]]) -
     return out
 
 
-__all__ = ["CellMark", "CellRemoval", "CellRestore", "CellWrite", "ListRule", "PatchResult",
+__all__ = ["ERROR_VALUES", "CellMark", "CellRemoval", "CellRestore", "CellWrite", "ColumnWrite", "ListRule",
+           "PatchResult",
            "SheetEdits", "WORKSHEET_ORDER", "cell_xml", "col_letter", "excel_serial",
            "legacy_drawing_rid", "patch_sheet", "read_cell_styles", "xml_text"]

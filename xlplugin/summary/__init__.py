@@ -84,8 +84,8 @@ def summary_changes(parsed: ParsedPlan, labels: list[Label] | None, findings: li
         charts += block_charts
         row = bottom + 2
     if not ctx.has("budget"):
-        cells.append(SetCell(sheet_name, row, 1, "The plan has no budget column: "
-                             "budget figures and charts are left out.", style=NOTE))
+        said = "the figures are its spend" if ctx.has("actual") else "budget figures are left out"
+        cells.append(SetCell(sheet_name, row, 1, f"The sheet has no budget column: {said}.", style=NOTE))
     sheet = ReplaceSheet(sheet_name, cells=tuple(sorted(cells, key=lambda c: (c.row, c.col))),
                          col_widths=_widths(done.values()), freeze=None, hyperlinks=tuple(links), charts=tuple(charts),
                          tab_color="1F4E79", page=PageSetup(row_breaks=tuple(breaks)))

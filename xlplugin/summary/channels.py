@@ -1,5 +1,6 @@
-"""Budget by channel and stage, with actual spend and its variance: the channels with
-the most budget, the rest as one "Other / no channel" row."""
+"""Budget by channel and stage, with actual spend and its variance (or, without a budget
+column, spend by channel and stage): the channels with the most, the rest as one
+"Other / no channel" row."""
 
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ def crit_text(value: str) -> str:
     return '"=' + esc.replace('"', '""') + '"'
 
 
-def _channels(ctx: SummaryContext) -> tuple[list[object], dict[str, str], list[str]]:
+def _channels(ctx: SummaryContext, fld: str) -> tuple[list[object], dict[str, str], list[str]]:
     """Each row's channel key (casefolded, as SUMIFS matches), the commonest spelling of
-    each key, and the keys shown (most budget first)."""
+    each key, and the keys shown (most `fld` first)."""
     seen: Counter[str] = Counter()
     row_keys: list[object] = []
     for v in ctx.data["channel"]:
@@ -36,17 +37,19 @@ def _channels(ctx: SummaryContext) -> tuple[list[object], dict[str, str], list[s
     spelling: dict[str, str] = {}
     for v, _n in seen.most_common():
         spelling.setdefault(v.casefold(), v)
-    totals = ctx.data.assign(_ch=row_keys).groupby("_ch", dropna=True)["budget"].apply(M.excel_sum)
+    totals = ctx.data.assign(_ch=row_keys).groupby("_ch", dropna=True)[fld].apply(M.excel_sum)
     ranked = sorted(spelling, key=lambda k: (-totals.get(k, 0.0), k))
     return row_keys, spelling, ranked[:MAX_CHANNELS]
 
 
 def channel_table(ctx: SummaryContext) -> Table | None:
-    if not (ctx.has("budget") and ctx.has("channel")):
+    if ctx.amount is None or not ctx.has("channel"):
         return None
     import numpy as np
 
-    row_keys, spelling, shown = _channels(ctx)
+    fld, word = ctx.amount
+    total = f"Total {word}"
+    row_keys, spelling, shown = _channels(ctx, fld)
     ch = np.array(row_keys, dtype=object)
     label_of = {spelling[k]: k for k in shown}
     rest = ~np.isin(ch, np.array(shown, dtype=object))
@@ -60,7 +63,7 @@ def channel_table(ctx: SummaryContext) -> Table | None:
             if row.is_total:
                 return total_of(header)(row)
             c = crit(ctx, stage) if stage else []
-            in_stage = selected(ctx, stage).to_numpy() if stage else True
+            in_stage = selected(ctx, stage) if stage else True
             if row.key == OTHER_CHANNEL:   # the plan's total less the channels shown
                 whole = sumifs(rng, c)
                 shown_rng = f"{row.ref(header, row.block.first)}:{row.ref(header, row.r - 1)}"
@@ -75,17 +78,18 @@ def channel_table(ctx: SummaryContext) -> Table | None:
 
     cols: list[Column] = []
     if ctx.has_stages:
-        cols += [Column(s, summed("budget", s, s), ctx.money) for s in keys(ctx)]
-        cols.append(Column("Total budget", _row_sum(list(keys(ctx))), ctx.money))
+        cols += [Column(s, summed(fld, s, s), ctx.money) for s in keys(ctx)]
+        cols.append(Column(total, _row_sum(list(keys(ctx))), ctx.money))
     else:
-        cols.append(Column("Total budget", summed("budget", "Total budget", None), ctx.money))
-    if ctx.has("actual"):
+        cols.append(Column(total, summed(fld, total, None), ctx.money))
+    with_actual = fld == "budget" and ctx.has("actual")
+    if with_actual:
         cols += [Column("Actual", summed("actual", "Actual", None), ctx.money),
-                 Column("Variance", difference("Actual", "Total budget"), ctx.money)]
-    return Table("Budget by channel and stage" if ctx.has_stages else "Budget by channel", "Channel",
+                 Column("Variance", difference("Actual", total), ctx.money)]
+    return Table(f"{word.capitalize()} by channel" + (" and stage" if ctx.has_stages else ""), "Channel",
                  [*(spelling[k] for k in shown), OTHER_CHANNEL], cols,
-                 note=f"The {MAX_CHANNELS} channels with the most budget; the rest as one row.",
-                 charts=lambda p: _chart(ctx, p))
+                 note=f"The {MAX_CHANNELS} channels with the most {word}; the rest as one row.",
+                 charts=lambda p: _chart(p, total, with_actual))
 
 
 def _row_sum(heads: list[str]):
@@ -95,12 +99,14 @@ def _row_sum(heads: list[str]):
     return rule
 
 
-def _chart(ctx: SummaryContext, placed: Placed) -> list[ChartSpec]:
+def _chart(placed: Placed, total: str, with_actual: bool) -> list[ChartSpec]:
     cats = placed.range("Channel")
-    series = [Series("Budget", placed.range("Total budget"), cats, BUDGET_COLOR)]
-    if ctx.has("actual"):
+    word = total.split()[-1]
+    series = [Series(word.capitalize(), placed.range(total), cats, BUDGET_COLOR)]
+    if with_actual:
         series.append(Series("Actual", placed.range("Actual"), cats, ACTUAL_COLOR))
     n = placed.last - placed.first + 1
-    return [ChartSpec("bar_clustered", "Budget and actual by channel", tuple(series),
-                      anchor_row=placed.top, anchor_col=0, width_px=480,
-                      height_px=max(260, 60 + 34 * n), data_labels=True, number_format=ctx.money)]
+    money = placed.cells[(placed.first, placed.col(total))].style.number_format
+    title = "Budget and actual by channel" if with_actual else f"{word.capitalize()} by channel"
+    return [ChartSpec("bar_clustered", title, tuple(series), anchor_row=placed.top, anchor_col=0,
+                      width_px=480, height_px=max(260, 60 + 34 * n), data_labels=True, number_format=money)]

@@ -4,17 +4,17 @@ are (as formula references), and what the run knows (findings, settings, formats
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from xlplugin import metrics as M
 from xlplugin.summarize import (
     STAGE_HEADER,
     PlanRefs,
-    _occupied_field,
-    _tool_header,
     label_columns,
+    occupied_field,
     plan_data,
+    tool_header,
 )
 from xlplugin.summary.layout import NOT_LABELLED
 
@@ -40,6 +40,24 @@ class SummaryContext:
     source_name: str
     produced_at: dt.datetime
     has_stages: bool                 # some row has a stage (labelled or typed)
+    masks: dict = field(default_factory=dict)   # stage -> boolean array, filled on first use
+
+    def stage_mask(self, stage: str | None):
+        """The rows of one stage (None: every row), as a numpy boolean array."""
+        if stage not in self.masks:
+            col = self.data["stage"]
+            self.masks[stage] = (col.notna() if stage is None else col == stage).to_numpy(dtype=bool)
+        return self.masks[stage]
+
+    @property
+    def amount(self) -> tuple[str, str] | None:
+        """What the quarter and channel blocks add up: ("budget", "budget"), or the spend
+        when the sheet has no budget (a performance log), or None."""
+        if self.has("budget"):
+            return "budget", "budget"
+        if self.has("actual"):
+            return "actual", "spend"
+        return None
 
     @property
     def money(self) -> str:
@@ -78,10 +96,10 @@ def build_context(parsed: ParsedPlan, labels: list[Label] | None, findings: list
     if stage_col is None and (labels is not None or STAGE_HEADER in plan.tool_cols
                               or "stage" in plan.fields):
         stage_col = lab_cols[STAGE_HEADER]
-    refs = PlanRefs(plan, names={lab_cols[h]: _tool_header(plan, h) for h in lab_cols})
+    refs = PlanRefs(plan, names={lab_cols[h]: tool_header(plan, h) for h in lab_cols})
     if stage_col is not None and stage_col not in refs.names and plan.table is not None:
         refs.names[stage_col] = STAGE_HEADER
-    occ = _occupied_field(plan)
+    occ = occupied_field(plan)
     data = plan_data(parsed, labels)
     return SummaryContext(
         parsed, data, refs,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from xlplugin.changes import ChartSpec, SetCell, Style
 from xlplugin.model import STAGES, cell_ref, col_letter, quote_sheet
+from xlplugin.summarize import NOT_LABELLED
 
-NOT_LABELLED = "Not labelled"
 STAGE_ROWS: tuple[str, ...] = (*STAGES, NOT_LABELLED)
 TOTAL = "Total"
 

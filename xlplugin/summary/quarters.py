@@ -1,4 +1,5 @@
-"""Budget by fiscal quarter (of each activity's start date) and stage."""
+"""Budget (or, without a budget column, spend) by fiscal quarter of each activity's
+start date, and stage."""
 
 from __future__ import annotations
 
@@ -59,21 +60,22 @@ def quarter_keys(ctx: SummaryContext):
 
 
 def quarter_table(ctx: SummaryContext) -> Table | None:
-    if not (ctx.has("budget") and ctx.has("start")):
+    if ctx.amount is None or not ctx.has("start"):
         return None
+    fld, word = ctx.amount
     of_row, found = quarter_keys(ctx)
     quarters = list(found.values())
     by_label = {q.label: q for q in quarters}
-    budget = ctx.data["budget"].to_numpy(dtype="float64")
+    budget = ctx.data[fld].to_numpy(dtype="float64")
     in_q = {q.label: of_row == k for k, q in found.items()}
     in_q[NO_DATE] = of_row == -1
-    budget_rng, start_rng = ctx.column("budget"), ctx.column("start")
+    budget_rng, start_rng = ctx.column(fld), ctx.column("start")
 
     def by_stage(stage: str, header: str):
         def rule(row: Row) -> Cell:
             if row.is_total:
                 return total_of(header)(row)
-            sel = in_q[row.key] & selected(ctx, stage).to_numpy()
+            sel = in_q[row.key] & selected(ctx, stage)
             value = M.excel_sum(budget[sel])
             c = crit(ctx, stage)
             if row.key == NO_DATE:   # the stage's budget less its dated quarters
@@ -88,11 +90,12 @@ def quarter_table(ctx: SummaryContext) -> Table | None:
             return Cell(value, f"SUMIFS({budget_rng},{','.join(dates + c)})")
         return rule
 
-    stage_heads = list(keys(ctx)) if ctx.has_stages else ["Budget"]
+    stage_heads = list(keys(ctx)) if ctx.has_stages else [word.capitalize()]
     cols = [Column(h, by_stage(k, h), ctx.money) for k, h in zip(keys(ctx), stage_heads, strict=True)]
     if ctx.has_stages:
         cols.append(Column("Total", _row_total(stage_heads), ctx.money))
-    return Table("Budget by quarter and stage" if ctx.has_stages else "Budget by quarter", "Quarter",
+    title = f"{word.capitalize()} by quarter" + (" and stage" if ctx.has_stages else "")
+    return Table(title, "Quarter",
                  [*(q.label for q in quarters), NO_DATE], cols,
                  note=f"Quarters of the fiscal year starting in month {ctx.config.fiscal_year_start}, "
                       "by each activity's start date.",

@@ -31,9 +31,8 @@ def crit(ctx: SummaryContext, key: str) -> list[str] | None:
 
 
 def selected(ctx: SummaryContext, key: str):
-    """The plan rows of a key, as a boolean Series over ctx.data."""
-    d = ctx.data
-    return d["stage"] == key if ctx.has_stages else d["stage"].notna()
+    """The plan rows of a key, as a boolean array over ctx.data (computed once per key)."""
+    return ctx.stage_mask(key if ctx.has_stages else None)
 
 
 def amount(ctx: SummaryContext, fld: str, header: str):
@@ -59,7 +58,7 @@ def activities(ctx: SummaryContext):
             # only rows with something in them, and the occupied criterion FIRST:
             # LibreOffice 7.4's COUNTIFS skips leading blank cells of its first range
             parts = [ctx.occupied_rng, '"<>"', *parts]
-            sel = sel & ctx.data["occupied"]
+            sel = sel & ctx.data["occupied"].to_numpy(dtype=bool)
         if not parts:
             parts = [ctx.stage_rng or ctx.column(next(iter(ctx.parsed.plan.fields))), '"<>"']
         return Cell(int(sel.sum()), f"COUNTIFS({','.join(parts)})")
@@ -106,7 +105,8 @@ def stage_table(ctx: SummaryContext) -> Table:
         cols += [Column("Variance", difference("Actual", "Budget"), money),
                  Column("Variance %", ratio("Variance", "Budget", measured="Actual"), M.PERCENT),
                  Column("Spent %", ratio("Actual", "Budget"), M.PERCENT)]
-    title = "Activities and budget by stage" if ctx.has_stages else "Activities and budget"
+    word = ctx.amount[1] if ctx.amount else ""
+    title = "Activities" + (f" and {word}" if word else "") + (" by stage" if ctx.has_stages else "")
     note = ("Variance % is n/a where nothing has been spent yet." if ctx.has("actual") and ctx.has("budget")
             else "")
     return Table(title, "Stage" if ctx.has_stages else "", keys(ctx), cols, total=ctx.has_stages,
