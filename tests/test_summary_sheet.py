@@ -183,7 +183,7 @@ def test_a_performance_log_is_summarised_by_its_spend(tmp_path):
 
 
 def test_a_plan_without_stage_text_gets_no_stage_blocks(tmp_path):
-    rows = [[f"X-{i}", f"Item {i}", "Search", 1000 * i, 900 * i] for i in range(1, 6)]
+    rows = [[f"X-{i}", f"Item {i}", "General", 1000 * i, 900 * i] for i in range(1, 6)]
     src = make_plan(tmp_path / "p.xlsx", rows, ["ID", "Activity", "Channel", "Budget", "Actual"])
     assert cli("summarize", str(src)).returncode in (0, 1)
     ws = openpyxl.load_workbook(tmp_path / "p.checked.xlsx")["Summary"]
