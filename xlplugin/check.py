@@ -524,7 +524,9 @@ def _kpi_stage(parsed: ParsedPlan, labels: list[Label], b: _Builder) -> list[Fin
     for row in mismatch.index[mismatch.to_numpy()].tolist():
         text, own = kpi.at[row], stages.at[row].lower()
         other = "downstream" if own == "upstream" else "upstream"
-        what = f' "{activity.at[row]}"' if activity is not None and activity.at[row] else ""
+        name = str(activity.at[row]) if activity is not None and activity.at[row] else ""
+        # a cell may hold 32,767 characters: quote a short head so the message fits a cell too
+        what = f' "{name[:80]}{"..." if len(name) > 80 else ""}"' if name else ""
         article = "an" if own == "upstream" else "a"
         out.append(b.at("XP303", row, "kpi",
                         f'KPI "{text}" measures {other} results, but this{what} is {article} {own} activity',
