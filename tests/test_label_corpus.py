@@ -54,10 +54,8 @@ def test_random_channel_and_kpi_never_flip_a_decided_row(by_source):
     assert flipped == []
 
 
-def test_vectors_read_words_the_taxonomy_lacks():
-    # neither 'willingness' nor 'churned subscribers' decide in the taxonomy alone here; the
-    # vectors and the head do, and the reason names the words and the nearest known phrases
-    lab = label_texts([{"activity": "Interviewing churned subscribers about unmet needs"}])[0]
+def test_reason_names_the_words_and_the_nearest_known_phrases():
+    lab = label_texts([{"activity": "Ride-along visits with field technicians to learn their daily workflow"}])[0]
     assert lab.stage == "Upstream"
     assert "closest to '" in lab.reason and "(upstream)" in lab.reason
     assert "words '" in lab.reason

@@ -549,7 +549,9 @@ def _kpi_stage(parsed: ParsedPlan, labels: list[Label], b: _Builder) -> list[Fin
                                                stages[mask].tolist(), strict=True)):
         own = stage.lower()
         other = "downstream" if own == "upstream" else "upstream"
-        what = f' "{acts[i]}"' if acts is not None and acts[i] else ""
+        name = str(acts[i]) if acts is not None and acts[i] else ""
+        # a cell may hold 32,767 characters: quote a short head so the message fits a cell too
+        what = f' "{name[:80]}{"..." if len(name) > 80 else ""}"' if name else ""
         article = "an" if own == "upstream" else "a"
         out.append(b.at("XP303", row, "kpi",
                         f'KPI "{text}" measures {other} results, but this{what} is {article} {own} activity',

@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 WORD = re.compile(r"[a-z&+][a-z0-9&+]*")     # starts with a letter: ids and sums do not count
 _MARK = "&&sep&&"            # joins texts; WORD reads it as one word no text holds
 _LONGEST_PIECE = 24
+MAX_WORD = 40             # longer "words" (pasted hashes, filler) get no vector and stay out of reasons
 
 # Function words carry no stage; dropping them keeps a mean vector on the words that do.
 STOPWORDS = frozenset("""
@@ -66,7 +67,7 @@ class Vectors:
         i = self._ids.get(word)
         if i is not None:
             return i
-        if word in STOPWORDS or word.isdigit():
+        if word in STOPWORDS or word.isdigit() or len(word) > MAX_WORD:
             i = -1
         elif word in self.index:
             i = self.index[word]
