@@ -29,6 +29,7 @@ so than then there here what which who whom whose how when where why all any eac
 per via vs etc also will would can could should may might must do does did done has have had
 not no new next one two three four five q1 q2 q3 q4 fy h1 h2 inc ltd co
 project initiative misc other tbd phase team
+item items task tasks activity activities entry entries line general placeholder untitled various
 """.split())  # noqa: SIM905 (reads better as text)
 
 
