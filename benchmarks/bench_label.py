@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python benchmarks/bench_label.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
-from xlplugin.label import label_texts  # noqa: E402
-from xlplugin.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
+from xlplugin.engine.stages.label import label_texts  # noqa: E402
+from xlplugin.engine.stages.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
 
 EVAL_SET = ROOT / "tests" / "data" / "activities.csv"
 MODES = {
@@ -115,7 +115,7 @@ CORPUS_MODES = {
 def corpus_rows(seed: int = 11) -> list[dict[str, str]]:
     """The corpus as evaluation rows (gold: Upstream, Downstream or Ambiguous for Review), each
     with a Channel and a KPI drawn at random from the own set's, to test that context stays weak."""
-    from xlplugin.stage_model.train import load_corpus
+    from xlplugin.engine.stages.model.train import load_corpus
 
     rng = random.Random(seed)
     own = load_eval()
@@ -132,8 +132,8 @@ def split_results(rows: list[dict[str, str]], by_source: bool = True, folds: int
 
     by_source: all rows of a source on the same side (folds=0: leave one source out);
     else rows dealt at random into `folds` groups."""
-    from xlplugin.stage_model import StageModel, shipped_vectors
-    from xlplugin.stage_model.train import Row, fit_head
+    from xlplugin.engine.stages.model import StageModel, shipped_vectors
+    from xlplugin.engine.stages.model.train import Row, fit_head
 
     if by_source:
         sources = sorted({r["source"] for r in rows})
@@ -312,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"      miss [{r['gold'][:4]} -> {lab.stage} {lab.confidence:.2f}] "
                           f"{r['activity']!r}: {lab.reason}")
     if args.with_model:
-        from xlplugin.learn import fit
+        from xlplugin.engine.stages.learn import fit
 
         dev = [r for r in load_eval(split="dev") if r["gold"] != "Ambiguous"]
         model = fit([{f: r[f] for f in MODES["all columns"]} for r in dev], [r["gold"] for r in dev])

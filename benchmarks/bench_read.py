@@ -68,8 +68,8 @@ def build(path: Path, rows: int) -> Path:
 
 
 def run_ours(path: Path) -> tuple[float, int]:
-    from xlplugin.locate import locate_plan
-    from xlplugin.read import open_workbook
+    from xlplugin.engine.locate import locate_plan
+    from xlplugin.file.read import open_workbook
 
     t = time.perf_counter()
     with open_workbook(path) as wb:
@@ -104,7 +104,7 @@ def main() -> None:
         build(path, args.rows)
         print(f"built {args.rows:,} rows in {time.perf_counter() - t:.1f} s "
               f"({path.stat().st_size / 1e6:.1f} MB)")
-        import xlplugin.locate  # noqa: F401  (import time is not reading time)
+        import xlplugin.engine.locate  # noqa: F401  (import time is not reading time)
         ours, n = run_ours(path)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         base, m = run_openpyxl(path)

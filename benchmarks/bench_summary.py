@@ -70,8 +70,8 @@ def baseline(parsed, labels) -> float:
 
 def main(n: int = 100_000) -> None:
     from xlplugin.config import Config
-    from xlplugin.summarize import metric_changes
-    from xlplugin.summary import summary_changes
+    from xlplugin.render.metric_columns import metric_changes
+    from xlplugin.render.summary import summary_changes
 
     parsed, labels = make_parsed(n)
     base = min(baseline(parsed, labels) for _ in range(3))

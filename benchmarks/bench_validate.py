@@ -69,12 +69,12 @@ def write_plan(path: Path, rows: int, bad: float, seed: int = 7) -> int:
 
 
 def run(path: Path, repeat: int) -> tuple[float, float, int, int, float]:
-    from xlplugin.check import check_plan
     from xlplugin.config import Config
-    from xlplugin.locate import locate_plan
+    from xlplugin.engine.check import check_plan
+    from xlplugin.engine.locate import locate_plan
+    from xlplugin.engine.parse import parse_plan
+    from xlplugin.file.read import open_workbook
     from xlplugin.model import Label
-    from xlplugin.parse import parse_plan
-    from xlplugin.read import open_workbook
 
     config = Config(period_start=dt.date(2027, 1, 1), period_end=dt.date(2027, 12, 31), budget_cap=1e12,
                     allowed={"channel": CHANNELS})
@@ -83,7 +83,7 @@ def run(path: Path, repeat: int) -> tuple[float, float, int, int, float]:
     # Imports are paid once per process, outside the per-file timings; measured apart.
     import pandas  # noqa: F401
     t = time.perf_counter()
-    from xlplugin.check import load_schema
+    from xlplugin.engine.check import load_schema
     load_schema()  # imports pandera, registers the xp_ checks, reads the YAML
     once = time.perf_counter() - t
     for _ in range(repeat):

@@ -98,7 +98,7 @@ def step(name: str, src: Path, dest: Path, rows: int) -> dict:
             for info in zin.infolist():
                 zout.writestr(info, zin.read(info))
     elif name in ("apply", "reapply", "marks"):
-        from xlplugin.apply_file import apply_to_file
+        from xlplugin.file.write import apply_to_file
         cl = change_list(rows, stage_column=name != "marks")
         t0 = time.perf_counter()          # time the writer, not building the list
         apply_to_file(src, dest, cl)

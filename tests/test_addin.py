@@ -19,13 +19,13 @@ import pytest
 from lxml import etree
 
 from xlplugin import excel
-from xlplugin.addin import install as inst
-from xlplugin.addin import libreoffice as lo
-from xlplugin.addin import ovba
-from xlplugin.addin import package as pkg
-from xlplugin.addin.cfb import NOSTREAM, Compound, tree_order_errors
-from xlplugin.addin.ribbon_xml import known_image_mso, schema
-from xlplugin.addin.vba_project import VbaProject, project_stream_modules
+from xlplugin.excel.addin import install as inst
+from xlplugin.excel.addin import libreoffice as lo
+from xlplugin.excel.addin import ovba
+from xlplugin.excel.addin import package as pkg
+from xlplugin.excel.addin.cfb import NOSTREAM, Compound, tree_order_errors
+from xlplugin.excel.addin.ribbon_xml import known_image_mso, schema
+from xlplugin.excel.addin.vba_project import VbaProject, project_stream_modules
 
 VBA_Parser = ovba.olevba().VBA_Parser
 decompress_stream = ovba.olevba().decompress_stream

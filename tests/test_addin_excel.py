@@ -21,7 +21,7 @@ from tests.plan_factory import HEADERS, ROWS, make_plan  # noqa: E402
 from tests.test_excel import payload_from_file  # noqa: E402
 from xlplugin import excel  # noqa: E402
 from xlplugin import pipeline as P  # noqa: E402
-from xlplugin.addin import ribbon_xml  # noqa: E402
+from xlplugin.excel.addin import ribbon_xml  # noqa: E402
 
 STAMP = re.compile(r"datetime\.datetime\([^)]*\)")
 # the CLI command that makes the same change list as each button (validate: `check`

@@ -15,11 +15,11 @@ from python_calamine import CalamineWorkbook
 from tests.corpus import GOOD
 from tests.plan_factory import make_plan
 from xlplugin import changes as ch
-from xlplugin.apply_file import apply_to_file
-from xlplugin.apply_file import charts as charts_mod
-from xlplugin.apply_file import tables as tables_mod
-from xlplugin.apply_file.state import STATE_SHEET, State, from_sheet_xml, to_sheet_xml
 from xlplugin.errors import UnsupportedWorkbook, XlpluginError
+from xlplugin.file.write import apply_to_file
+from xlplugin.file.write import charts as charts_mod
+from xlplugin.file.write import tables as tables_mod
+from xlplugin.file.write.state import STATE_SHEET, State, from_sheet_xml, to_sheet_xml
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
@@ -410,8 +410,8 @@ PNG_1PX = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000
 def test_removing_a_tool_sheet_keeps_media_another_sheet_shares(tmp_path: Path) -> None:
     import xlsxwriter
 
-    from xlplugin.apply_file.packager import PackageEdit
-    from xlplugin.ooxml.package import open_package
+    from xlplugin.file.ooxml.package import open_package
+    from xlplugin.file.write.packager import PackageEdit
     img = tmp_path / "dot.png"
     img.write_bytes(PNG_1PX)
     src = tmp_path / "img.xlsx"

@@ -11,11 +11,11 @@ import xlsxwriter
 
 from tests.bad_plans import LAYOUTS, PLANTS, check_file, parsed_file, planted_workbook
 from tests.plan_factory import HEADERS, ROWS, make_plan, write_values
-from xlplugin.check import check_plan, load_schema
 from xlplugin.config import Config
+from xlplugin.engine.check import check_plan, load_schema
+from xlplugin.engine.rules import BY_CODE
 from xlplugin.errors import XlpluginError
 from xlplugin.model import Label
-from xlplugin.rules import BY_CODE
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCED: set[str] = set()   # rule codes the tests saw (checked against rules.py)
@@ -226,7 +226,7 @@ def test_bad_schema_files_are_clear_errors(tmp_path):
 
 
 def test_shipped_schema_names_only_registered_checks():
-    import xlplugin.checks as checks
+    import xlplugin.engine.checks as checks
     text = (ROOT / "validators" / "marketing_plan.yaml").read_text(encoding="utf-8")
     named = set(re.findall(r"\b(xp_\w+)", text))
     assert named and named <= set(checks.CHECK_RULES)
@@ -257,7 +257,7 @@ def test_registered_checks_on_frames_pandas_builds_itself():
     import numpy as np
     import pandas as pd
 
-    import xlplugin.checks as checks
+    import xlplugin.engine.checks as checks
 
     df = pd.DataFrame({"activity": np.array(["Survey", "survey ", "Ads", None], dtype=object),
                        "budget": [1.0, 1.0, 2.0, np.nan],

@@ -21,8 +21,8 @@ from tests import libreoffice as lo
 from tests.plan_factory import HEADERS, make_plan
 from tests.test_cli import cli
 from tests.test_summary import gen_rows
-from xlplugin import metrics as M
 from xlplugin.changes import FormulaColumn, ValueColumn, shift_formula
+from xlplugin.engine import metrics as M
 from xlplugin.model import col_index
 
 

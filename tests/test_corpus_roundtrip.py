@@ -31,12 +31,12 @@ from tests.libreoffice import CSV_ALL_SHEETS
 from tests.plan_factory import HEADERS, ROWS
 from tests.test_notes import openpyxl_is_slow
 from xlplugin import changes as ch
-from xlplugin.apply_file import apply_to_file
-from xlplugin.apply_file.packager import PackageEdit
-from xlplugin.apply_file.state import STATE_SHEET
-from xlplugin.apply_file.workbook_parts import WorkbookXml
 from xlplugin.errors import XlpluginError
-from xlplugin.ooxml.package import open_package
+from xlplugin.file.ooxml.package import open_package
+from xlplugin.file.write import apply_to_file
+from xlplugin.file.write.packager import PackageEdit
+from xlplugin.file.write.state import STATE_SHEET
+from xlplugin.file.write.workbook_parts import WorkbookXml
 
 pytestmark = pytest.mark.slow
 

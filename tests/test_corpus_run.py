@@ -29,7 +29,7 @@ from tests.corpus import GOOD
 from tests.hostile.runner import cli
 from tests.test_corpus_roundtrip import insert_plan_sheet
 from xlplugin.errors import XlpluginError
-from xlplugin.ooxml.package import open_package, rels_path
+from xlplugin.file.ooxml.package import open_package, rels_path
 
 pytestmark = pytest.mark.slow
 

@@ -23,11 +23,11 @@ from tests.plan_factory import HEADERS, ROWS, make_plan  # noqa: E402
 from xlplugin import changes as ch  # noqa: E402
 from xlplugin import excel  # noqa: E402
 from xlplugin import pipeline as P  # noqa: E402
-from xlplugin.apply_xlwings import STATE_SHEET, apply_to_book, read_state  # noqa: E402
-from xlplugin.locate import locate_plan  # noqa: E402
+from xlplugin.engine.locate import locate_plan  # noqa: E402
+from xlplugin.excel.apply import STATE_SHEET, apply_to_book, read_state  # noqa: E402
+from xlplugin.excel.read import XlwingsWorkbook  # noqa: E402
+from xlplugin.file.read import open_workbook  # noqa: E402
 from xlplugin.model import cell_ref, quote_sheet  # noqa: E402
-from xlplugin.read import open_workbook  # noqa: E402
-from xlplugin.read_xlwings import XlwingsWorkbook  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1] / "templates" / "sample-plan.xlsx"
 EPOCH = dt.datetime(1899, 12, 30)
@@ -399,7 +399,7 @@ def test_table_grows_once_and_shrinks_back(tmp_path: Path) -> None:
 
 def test_the_state_sheet_is_the_file_targets_format(tmp_path: Path) -> None:
     """Records the ribbon keeps read back through the file target's state reader."""
-    from xlplugin.apply_file.state import State, from_sheet_xml, to_sheet_xml
+    from xlplugin.file.write.state import State, from_sheet_xml, to_sheet_xml
     rows = [list(r) for r in ROWS]
     rows[1][HEADERS.index("Budget")] = "lots"
     xl = Excel(payload_from_file(make_plan(tmp_path / "p.xlsx", rows, as_table=True)))

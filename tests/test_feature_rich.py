@@ -102,7 +102,7 @@ def test_run_never_overwrites_a_users_note(runs):
 def test_dimension_covers_every_used_cell(runs):
     sheet = _sheet(_parts(runs["run"])[PLAN])
     dim = sheet.find(f"{{{NS}}}dimension").get("ref")
-    from xlplugin.read import parse_range
+    from xlplugin.file.read import parse_range
     r1, c1, r2, c2 = parse_range(dim)
     from xlplugin.model import split_ref
     for c in sheet.iter(f"{{{NS}}}c"):

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from xlplugin.kinds import classify
-from xlplugin.layouts import period_columns, period_label, weekday, weekday_columns
+from xlplugin.engine.kinds import classify
+from xlplugin.engine.layouts import period_columns, period_label, weekday, weekday_columns
 
 
 @pytest.mark.parametrize(("fields", "periods", "kind"), [

@@ -10,8 +10,15 @@ import pytest
 
 from benchmarks.bench_label import MODES, evaluate, load_eval
 from tests.plan_factory import make_plan
-from xlplugin.label import RULES, StageLabel, label_plan, label_texts, normalize_stage, stage_findings
-from xlplugin.taxonomy import load_taxonomy
+from xlplugin.engine.stages.label import (
+    RULES,
+    StageLabel,
+    label_plan,
+    label_texts,
+    normalize_stage,
+    stage_findings,
+)
+from xlplugin.engine.stages.taxonomy import load_taxonomy
 
 
 def one(activity: str, **fields: str):
@@ -19,9 +26,9 @@ def one(activity: str, **fields: str):
 
 
 def parsed_from(path: Path):
-    from xlplugin.locate import locate_plan
-    from xlplugin.parse import parse_plan
-    from xlplugin.read import open_workbook
+    from xlplugin.engine.locate import locate_plan
+    from xlplugin.engine.parse import parse_plan
+    from xlplugin.file.read import open_workbook
 
     with open_workbook(path) as wb:
         plan = locate_plan(wb)

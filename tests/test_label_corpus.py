@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.bench_label import CORPUS_MODES, corpus_rows, split_results
-from xlplugin.label import label_texts
-from xlplugin.stage_model.train import CORPUS, load_corpus
-from xlplugin.taxonomy import load_taxonomy
+from xlplugin.engine.stages.label import label_texts
+from xlplugin.engine.stages.model.train import CORPUS, load_corpus
+from xlplugin.engine.stages.taxonomy import load_taxonomy
 
 # Measured floors on the corpus as committed (see the report in bench_label); the goal
 # is 90% / 85% right.  Confidently wrong is held to the goal itself.

@@ -13,9 +13,9 @@ from tests.corpus import CORPUS as SHARED_CORPUS
 from tests.plan_factory import HEADERS, ROWS, make_plan
 from xlplugin import model
 from xlplugin.config import Config
+from xlplugin.engine.locate import locate_plan, normalize_header
 from xlplugin.errors import PlanNotFound, XlpluginError
-from xlplugin.locate import locate_plan, normalize_header
-from xlplugin.read import open_workbook
+from xlplugin.file.read import open_workbook
 
 CORPUS = SHARED_CORPUS
 

@@ -8,9 +8,9 @@ import pytest
 
 from tests.plan_factory import make_plan
 from xlplugin.config import Config
-from xlplugin.headers import Vocabulary, load_synonyms, vocabulary
-from xlplugin.locate import locate_plan
-from xlplugin.read import open_workbook
+from xlplugin.engine.headers import Vocabulary, load_synonyms, vocabulary
+from xlplugin.engine.locate import locate_plan
+from xlplugin.file.read import open_workbook
 
 
 @pytest.mark.parametrize(("header", "field"), [

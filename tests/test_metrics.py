@@ -12,10 +12,10 @@ import pytest
 
 from tests.plan_factory import make_plan
 from tests.test_summary import HEADERS, gen_rows, parse_file
-from xlplugin import metrics as M
 from xlplugin.changes import DefinedName, ExtendTable, SetColumnWidth
+from xlplugin.engine import metrics as M
 from xlplugin.model import TOOL_COLUMNS_NAME, col_letter
-from xlplugin.summarize import label_columns, metric_changes, metric_columns
+from xlplugin.render.metric_columns import label_columns, metric_changes, metric_columns
 
 
 def _by_name(name: str) -> M.Metric:

@@ -15,17 +15,17 @@ from lxml import etree
 from tests import libreoffice
 from tests.corpus import GOOD
 from tests.plan_factory import make_plan
-from xlplugin.apply_file import apply_to_file
-from xlplugin.apply_file.comments import (
+from xlplugin.changes import TOOL_AUTHOR, ChangeList, ClearMarks, SetNote
+from xlplugin.errors import UnsupportedWorkbook
+from xlplugin.file.ooxml.package import open_package
+from xlplugin.file.write import apply_to_file
+from xlplugin.file.write.comments import (
     RT_COMMENTS,
     comment_refs,
     merge_notes,
 )
-from xlplugin.apply_file.sheet_patch import legacy_drawing_rid
-from xlplugin.changes import TOOL_AUTHOR, ChangeList, ClearMarks, SetNote
-from xlplugin.errors import UnsupportedWorkbook
+from xlplugin.file.write.sheet_patch import legacy_drawing_rid
 from xlplugin.model import cell_ref
-from xlplugin.ooxml.package import open_package
 
 CORPUS = GOOD
 NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"

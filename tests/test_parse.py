@@ -11,8 +11,8 @@ import xlsxwriter
 
 from tests.bad_plans import parsed_file
 from tests.plan_factory import HEADERS, ROWS, make_plan, write_values
+from xlplugin.engine.parse import parse_plan, read_date, read_number, serial_to_datetime
 from xlplugin.model import Column, Grid, PlanTable
-from xlplugin.parse import parse_plan, read_date, read_number, serial_to_datetime
 
 
 @pytest.mark.parametrize("text,value", [

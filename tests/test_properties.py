@@ -17,7 +17,12 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from tests.plan_factory import HEADERS, make_plan
-from xlplugin.apply_file.sheet_patch import (
+from xlplugin.changes import MARK_ERROR, MARK_WARNING
+from xlplugin.engine.headers import normalize_header, vocabulary
+from xlplugin.engine.locate import _assign
+from xlplugin.engine.parse import read_date, read_number
+from xlplugin.file.read import parse_range
+from xlplugin.file.write.sheet_patch import (
     CellMark,
     CellRemoval,
     CellRestore,
@@ -25,13 +30,8 @@ from xlplugin.apply_file.sheet_patch import (
     SheetEdits,
     patch_sheet,
 )
-from xlplugin.apply_file.styles import StyleBook
-from xlplugin.changes import MARK_ERROR, MARK_WARNING
-from xlplugin.headers import normalize_header, vocabulary
-from xlplugin.locate import _assign
+from xlplugin.file.write.styles import StyleBook
 from xlplugin.model import cell_ref, split_ref
-from xlplugin.parse import read_date, read_number
-from xlplugin.read import parse_range
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

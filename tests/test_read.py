@@ -14,7 +14,7 @@ import xlsxwriter
 from tests.corpus import CORPUS as SHARED_CORPUS
 from tests.plan_factory import make_plan
 from xlplugin.errors import UnreadableWorkbook, XlpluginError
-from xlplugin.read import open_workbook, parse_range, split_sheet_ref
+from xlplugin.file.read import open_workbook, parse_range, split_sheet_ref
 
 CORPUS = SHARED_CORPUS
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
@@ -213,7 +213,7 @@ def test_damaged_sheet_part_is_a_clean_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", _bad_files(), ids=lambda p: p.name[-40:])
 def test_every_bad_corpus_file_gives_one_clean_line(path: Path) -> None:
     """Truly broken files are UnreadableWorkbook; the rest read fine and hold no plan."""
-    from xlplugin.locate import locate_plan
+    from xlplugin.engine.locate import locate_plan
 
     with pytest.raises(XlpluginError) as e, open_workbook(path) as wb:
         for s in wb.sheet_names:

@@ -18,9 +18,9 @@ from xlplugin.changes import (
     SetColumnWidth,
     ValueColumn,
 )
-from xlplugin.label import label_plan
+from xlplugin.engine.stages.label import label_plan
 from xlplugin.model import TOOL_COLUMNS_NAME, Column, Label, ParsedPlan, PlanTable, TableDef
-from xlplugin.render_labels import label_changes, label_columns, tool_columns_name
+from xlplugin.render.labels import label_changes, label_columns, tool_columns_name
 
 
 def plan_of(headers: list[str], fields: list[str | None], rows: list[int], *, header_row: int = 4,
@@ -194,8 +194,8 @@ def test_a_stage_picked_by_a_person_after_a_run_survives_the_next_run(tmp_path):
     next run keeps Downstream, says so in the basis, and still relabels the other rows."""
     import openpyxl
 
-    from xlplugin.apply_file import apply_to_file
     from xlplugin.changes import ChangeList
+    from xlplugin.file.write import apply_to_file
 
     src = make_plan(tmp_path / "plan.xlsx", top_left="B3")
     first = run_label(src, tmp_path / "one")

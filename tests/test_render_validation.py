@@ -19,7 +19,7 @@ from xlplugin.changes import (
     SetNote,
 )
 from xlplugin.model import Finding
-from xlplugin.render_validation import COLUMNS, clear_changes, validation_changes
+from xlplugin.render.validation import COLUMNS, clear_changes, validation_changes
 
 
 def _bad_plan(tmp_path, top_left="A1"):
@@ -104,7 +104,7 @@ def _sheet_xml(path, part="xl/worksheets/sheet1.xml"):
 def test_in_the_workbook_then_rerun_then_clear(tmp_path):
     """The user's view: red/amber cells with notes, a Validation sheet with working links;
     re-running replaces them; clear restores the plan sheet byte for byte."""
-    from xlplugin.apply_file import apply_to_file
+    from xlplugin.file.write import apply_to_file
 
     src = _bad_plan(tmp_path)
     original = _sheet_xml(src)
@@ -141,7 +141,7 @@ def test_in_the_workbook_then_rerun_then_clear(tmp_path):
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path):
-    from xlplugin.apply_file import apply_to_file
+    from xlplugin.file.write import apply_to_file
 
     rows = [list(r) for r in ROWS]
     rows[0][HEADERS.index("Budget")] = "=HYPERLINK(\"http://x\",1)"
@@ -157,7 +157,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path):
 
 @pytest.mark.parametrize("layout", [{"top_left": "C5"}, {"as_table": True}])
 def test_marks_land_on_the_right_cells_in_other_layouts(tmp_path, layout):
-    from xlplugin.apply_file import apply_to_file
+    from xlplugin.file.write import apply_to_file
 
     rows = [list(r) for r in ROWS]
     rows[3][HEADERS.index("End Date")] = "soon"
@@ -173,7 +173,7 @@ def test_marks_land_on_the_right_cells_in_other_layouts(tmp_path, layout):
 
 def test_blank_required_cells_are_marked_and_clear_removes_them(tmp_path):
     """A blank required cell has no <c> element: marking creates one, clear must take it away."""
-    from xlplugin.apply_file import apply_to_file
+    from xlplugin.file.write import apply_to_file
 
     rows = [list(r) for r in ROWS]
     rows[1][HEADERS.index("Start Date")] = None
@@ -194,7 +194,7 @@ def test_blank_required_cells_are_marked_and_clear_removes_them(tmp_path):
 def test_notes_are_capped_per_sheet_but_every_finding_is_listed():
     from xlplugin.changes import MarkCell, ReplaceSheet, SetNote
     from xlplugin.model import Finding
-    from xlplugin.render_validation import MAX_NOTES_PER_SHEET, validation_changes
+    from xlplugin.render.validation import MAX_NOTES_PER_SHEET, validation_changes
 
     n = MAX_NOTES_PER_SHEET + 50
     findings = [Finding("XP206", "error", "Plan", f"ID 'A' is already used in row {r - 1}",

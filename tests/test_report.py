@@ -13,9 +13,9 @@ import yaml
 from rich.console import Console
 
 from tests.bad_plans import PLANTS, check_file, planted_workbook
+from xlplugin.engine.rules import RULES, rules_markdown
 from xlplugin.model import Finding
 from xlplugin.report import escape_property, format_findings, print_findings
-from xlplugin.rules import RULES, rules_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,11 +124,11 @@ def test_docs_list_every_rule_ruff_style():
             assert part in section
     documented = set(re.findall(r"^## (XP\d{3})", docs, re.M))
     assert documented == {r.code for r in RULES}
-    assert docs == rules_markdown(), "regenerate: python -m xlplugin.rules > docs/rules.md"
+    assert docs == rules_markdown(), "regenerate: python -m xlplugin.engine.rules > docs/rules.md"
 
 
 def test_schema_example_in_the_docs_loads(tmp_path):
-    from xlplugin.check import load_schema
+    from xlplugin.engine.check import load_schema
 
     docs = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]

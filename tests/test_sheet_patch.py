@@ -18,7 +18,10 @@ from python_calamine import CalamineWorkbook
 
 from tests.corpus import GOOD
 from tests.plan_factory import make_plan
-from xlplugin.apply_file.sheet_patch import (
+from xlplugin.changes import MARK_ERROR, MARK_WARNING, MarkCell, SetCell, Style
+from xlplugin.errors import UnsupportedWorkbook, XlpluginError
+from xlplugin.file.ooxml.package import open_package
+from xlplugin.file.write.sheet_patch import (
     WORKSHEET_ORDER,
     CellMark,
     CellRemoval,
@@ -31,11 +34,8 @@ from xlplugin.apply_file.sheet_patch import (
     patch_sheet,
     read_cell_styles,
 )
-from xlplugin.apply_file.styles import StyleBook
-from xlplugin.changes import MARK_ERROR, MARK_WARNING, MarkCell, SetCell, Style
-from xlplugin.errors import UnsupportedWorkbook, XlpluginError
+from xlplugin.file.write.styles import StyleBook
 from xlplugin.model import cell_ref, split_ref
-from xlplugin.ooxml.package import open_package
 
 CORPUS = GOOD
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -294,7 +294,7 @@ def test_overwriting_a_shared_formula_master_writes_out_its_dependants(tmp_path:
 
 
 def test_shift_formula() -> None:
-    from xlplugin.apply_file.sheet_patch import shift_formula
+    from xlplugin.file.write.sheet_patch import shift_formula
     assert shift_formula("A1+$B$2+C$3+$D4", 1, 1) == "B2+$B$2+D$3+$D5"
     assert shift_formula("SUM(A:A,2:3)+LOG10(B1)+Table1[[#This Row],[Col A1]]", 2, 1) == \
         "SUM(B:B,4:5)+LOG10(C3)+Table1[[#This Row],[Col A1]]"

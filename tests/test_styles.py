@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 
 from tests.corpus import GOOD
-from xlplugin.apply_file.styles import StyleBook
 from xlplugin.changes import Style
+from xlplugin.file.write.styles import StyleBook
 
 CORPUS = GOOD
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")

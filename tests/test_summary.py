@@ -4,7 +4,7 @@ The helpers at the top are shared with the metrics/roll-up tests: generated plan
 awkward cells, the real read -> locate -> parse path, stage labels, and an applier.
 
 `write_result` applies a ChangeList to a plan made by `make_plan`.  It uses the project's
-lossless writer (`xlplugin.apply_file.apply_to_file`) when it is importable, and otherwise
+lossless writer (`xlplugin.file.write.apply_to_file`) when it is importable, and otherwise
 rebuilds the workbook with XlsxWriter (formulas with cached values, Table calculated
 columns, charts) so the formula checks never depend on the writer's progress.
 """
@@ -71,9 +71,9 @@ def gen_rows(n: int, seed: int = 1, user_stage: bool = False) -> tuple[list[list
 
 
 def parse_file(path: Path) -> ParsedPlan:
-    from xlplugin.locate import locate_plan
-    from xlplugin.parse import parse_plan
-    from xlplugin.read import open_workbook
+    from xlplugin.engine.locate import locate_plan
+    from xlplugin.engine.parse import parse_plan
+    from xlplugin.file.read import open_workbook
 
     with open_workbook(path) as wb:
         plan = locate_plan(wb)
@@ -96,12 +96,12 @@ def labels_for(parsed: ParsedPlan, stages: list[object]) -> list[Label]:
 def stage_changes(parsed: ParsedPlan, labels: list[Label], stages: list[object]) -> ChangeList:
     """The Stage columns as the label step writes them (its own render when it is there)."""
     try:
-        from xlplugin.render_labels import label_changes
+        from xlplugin.render.labels import label_changes
         return label_changes(parsed, labels)
     except ImportError:
         pass
     from xlplugin.changes import TableColumn
-    from xlplugin.summarize import STAGE_BASIS_HEADER, STAGE_HEADER, data_row_span, label_columns
+    from xlplugin.render.metric_columns import STAGE_BASIS_HEADER, STAGE_HEADER, data_row_span, label_columns
 
     plan = parsed.plan
     cols = label_columns(plan)
@@ -118,7 +118,7 @@ def stage_changes(parsed: ParsedPlan, labels: list[Label], stages: list[object])
 
 def have_writer() -> bool:
     try:
-        from xlplugin.apply_file import apply_to_file  # noqa: F401
+        from xlplugin.file.write import apply_to_file  # noqa: F401
     except ImportError:
         return False
     return True
@@ -127,7 +127,7 @@ def have_writer() -> bool:
 def write_result(src: Path, dest: Path, changes: ChangeList, *, headers: list[str], rows: list[list[object]],
                  as_table: bool, top_left: str, force_xlsxwriter: bool = False) -> Path:
     if have_writer() and not force_xlsxwriter:
-        from xlplugin.apply_file import apply_to_file
+        from xlplugin.file.write import apply_to_file
         apply_to_file(src, dest, changes)
         return dest
     return _xlsxwriter_apply(dest, changes, headers, rows, as_table, top_left)
@@ -227,8 +227,8 @@ def build(tmp: Path, n: int, as_table: bool, seed: int = 1, *, top_left: str | N
           force_xlsxwriter: bool = False, config=None, user_stage: bool = False):
     """Generate, parse, label, summarise and write one plan.  Returns a dict of everything."""
     from xlplugin.config import Config
-    from xlplugin.summarize import metric_changes
-    from xlplugin.summary import summary_changes
+    from xlplugin.render.metric_columns import metric_changes
+    from xlplugin.render.summary import summary_changes
 
     top_left = top_left or ("A1" if as_table else "C5")
     rows, stages = gen_rows(n, seed, user_stage)
@@ -263,7 +263,7 @@ import pytest  # noqa: E402
 from tests import libreoffice as lo  # noqa: E402
 from xlplugin.config import Config  # noqa: E402
 from xlplugin.model import Finding, split_ref  # noqa: E402
-from xlplugin.summary import NOT_LABELLED, quarter_of, summary_changes  # noqa: E402
+from xlplugin.render.summary import NOT_LABELLED, quarter_of, summary_changes  # noqa: E402
 
 needs_lo = pytest.mark.skipif(not lo.available(), reason="LibreOffice is not installed")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -488,13 +488,13 @@ def test_no_budget_column_still_summarises(tmp_path):
 def test_rerun_replaces_the_summary(tmp_path):
     import openpyxl
 
-    from xlplugin.apply_file import apply_to_file
+    from xlplugin.file.write import apply_to_file
 
     res = build(tmp_path, 20, True)
     again = tmp_path / "again.xlsx"
     parsed = parse_file(res["out"])
     labels = labels_for(parsed, res["stages"])
-    from xlplugin.summarize import metric_changes
+    from xlplugin.render.metric_columns import metric_changes
     cl = stage_changes(parsed, labels, res["stages"]).extend(metric_changes(parsed)).extend(
         summary_changes(parsed, labels, [], Config(fiscal_year_start=4), "again"))
     apply_to_file(res["out"], again, cl)

@@ -15,7 +15,7 @@ import pytest
 from tests import libreoffice as lo
 from tests.plan_factory import make_plan
 from tests.test_cli import cli
-from xlplugin.summary.layout import STAGE_COLORS, STAGE_ROWS
+from xlplugin.render.summary.layout import STAGE_COLORS, STAGE_ROWS
 
 SAMPLE = Path(__file__).resolve().parent.parent / "templates" / "sample-plan.xlsx"
 ARTIFACTS = Path(__file__).parent / "artifacts"

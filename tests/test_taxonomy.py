@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from xlplugin.engine.stages.taxonomy import load_taxonomy, normalize, parse_taxonomy, shipped_taxonomy_text
 from xlplugin.errors import XlpluginError
-from xlplugin.taxonomy import load_taxonomy, normalize, parse_taxonomy, shipped_taxonomy_text
 
 REPO_COPY = Path(__file__).resolve().parent.parent / "templates" / "taxonomy.toml"
 

@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 
 from templates import build_template, sample_plan
-from xlplugin.locate import locate_plan
-from xlplugin.read import open_workbook
+from xlplugin.engine.locate import locate_plan
+from xlplugin.file.read import open_workbook
 
 TEMPLATES = Path(build_template.__file__).resolve().parent
 TEMPLATE = TEMPLATES / "plan-template.xlsx"

@@ -48,8 +48,8 @@ def run_batch(paths: Sequence[Path], opts: Options, *, jobs: int = 0, scheduler:
 
 
 # Imported once by the forkserver; every worker forks from it with these loaded.
-ENGINE_MODULES = ["xlplugin.pipeline", "xlplugin.read", "xlplugin.locate", "xlplugin.parse",
-                  "xlplugin.check", "xlplugin.label", "xlplugin.summarize", "xlplugin.apply_file"]
+ENGINE_MODULES = ["xlplugin.pipeline", "xlplugin.file.read", "xlplugin.engine.locate", "xlplugin.engine.parse",
+                  "xlplugin.engine.check", "xlplugin.engine.stages.label", "xlplugin.render.metric_columns", "xlplugin.file.write"]
 
 
 def _on_pool(paths: Sequence[Path], opts: Options, jobs: int, model, done: Progress) -> list[FileResult]:

@@ -166,7 +166,7 @@ class PlanTable:
     # What kind of sheet this is (see SHEET_KINDS); locate decides, check/summary adapt.
     kind: str = "activity_plan"
     # Months or dates across the columns (col -> period label as written): read as one row per
-    # item and period (xlplugin/layouts.py).  Empty for a table of one row per item.
+    # item and period (xlplugin/engine/layouts.py).  Empty for a table of one row per item.
     periods: dict[int, str] = field(default_factory=dict)
     # "rows" (one row per item), "across" (periods across the columns) or "weekday_grid" (a
     # calendar: Mon..Sun across, one entry per cell; `periods` then maps col -> weekday).
@@ -200,7 +200,7 @@ class ParsedPlan:
     # cells by the file source; None when unknown.  Metric columns and the Summary use it.
     money_format: str | None = None
     # Months or dates across the columns, one row per item and period: row, item, period, col,
-    # amount (None when the plan has no period columns; see xlplugin/layouts.py).
+    # amount (None when the plan has no period columns; see xlplugin/engine/layouts.py).
     periods: pd.DataFrame | None = None
 
     @property

@@ -107,7 +107,7 @@ def compose(opts: Options, dest: Path) -> tuple[Options, list[str]]:
     this command would not write are re-derived from the original as well."""
     from dataclasses import replace
 
-    from xlplugin.intake import output_parts
+    from xlplugin.file.intake import output_parts
 
     extra = output_parts(dest) - opts.steps - {CLEAR}
     if not extra or not opts.write or opts.steps == {CLEAR}:
@@ -118,7 +118,7 @@ def compose(opts: Options, dest: Path) -> tuple[Options, list[str]]:
 def _learned_model(opts: Options):
     if not opts.learn_from:
         return None
-    from xlplugin.learn import learn_from
+    from xlplugin.engine.stages.learn import learn_from
     return learn_from(list(opts.learn_from))
 
 
@@ -135,7 +135,7 @@ class Analysis:
 
 def analyse(path: Path, opts: Options, config: Config | None = None, model=None) -> Analysis:
     """read -> locate -> parse -> label -> check over a workbook file.  Raises XlpluginError."""
-    from xlplugin.read import open_workbook
+    from xlplugin.file.read import open_workbook
 
     config = config or load_config(opts.config_path, near=path)
     with open_workbook(path) as wb:
@@ -145,11 +145,11 @@ def analyse(path: Path, opts: Options, config: Config | None = None, model=None)
 def analyse_source(wb, opts: Options, config: Config, model=None, file: str = "") -> Analysis:
     """The pure part of analyse, over any workbook source (a file's Workbook, or a live
     xlwings Book through read_xlwings): the CLI and the ribbon share it."""
-    from xlplugin.check import check_plan
-    from xlplugin.label import earlier_stages, label_plan, load_taxonomy, stage_findings
-    from xlplugin.locate import locate_plan
-    from xlplugin.parse import parse_plan
-    from xlplugin.read_formats import header_style, money_format
+    from xlplugin.engine.check import check_plan
+    from xlplugin.engine.locate import locate_plan
+    from xlplugin.engine.parse import parse_plan
+    from xlplugin.engine.stages.label import earlier_stages, label_plan, load_taxonomy, stage_findings
+    from xlplugin.file.read_formats import header_style, money_format
 
     plan = locate_plan(wb, sheet=opts.sheet, config=config)
     grid = wb.grid(plan.sheet)
@@ -157,7 +157,7 @@ def analyse_source(wb, opts: Options, config: Config, model=None, file: str = ""
     parsed.money_format = money_format(wb, plan)   # show amounts as the plan does
     fixes = []
     if opts.fix:   # from here on the plan is as it will be once fixed
-        from xlplugin.fix import apply_to_plan, find_fixes
+        from xlplugin.render.fix import apply_to_plan, find_fixes
         fixes = find_fixes(parsed, parsed.findings)
         parsed.findings = apply_to_plan(parsed, fixes, parsed.findings)
     # Labels feed the stage-share and KPI checks as well as the Stage column and Summary.
@@ -181,18 +181,18 @@ def render(analysis: Analysis, opts: Options, source_name: str) -> ChangeList:
     changes = ChangeList()
     parsed = analysis.parsed
     if analysis.fixes:
-        from xlplugin.fix import fix_changes
+        from xlplugin.render.fix import fix_changes
         changes.extend(fix_changes(analysis.fixes))
     if CHECK in opts.steps:
-        from xlplugin.render_validation import validation_changes
+        from xlplugin.render.validation import validation_changes
         changes.extend(validation_changes(analysis.findings, parsed, source_name))
     if LABEL in opts.steps or SUMMARIZE in opts.steps:
         # The summary's formulas read the Stage column, so it must exist when they do.
-        from xlplugin.render_labels import label_changes
+        from xlplugin.render.labels import label_changes
         changes.extend(label_changes(parsed, analysis.labels))
     if SUMMARIZE in opts.steps:
-        from xlplugin.summarize import metric_changes
-        from xlplugin.summary import summary_changes
+        from xlplugin.render.metric_columns import metric_changes
+        from xlplugin.render.summary import summary_changes
         changes.extend(metric_changes(parsed))
         checked = analysis.findings if CHECK in opts.steps else None   # None: "not checked"
         changes.extend(summary_changes(parsed, analysis.labels, checked, analysis.config, source_name))
@@ -224,7 +224,7 @@ def _with_plan_header_style(changes: ChangeList, analysis: Analysis) -> ChangeLi
 
 def apply(src: Path, dest: Path, changes: ChangeList) -> None:
     """The file target: writes dest atomically (and refuses one Excel holds open)."""
-    from xlplugin.apply_file import apply_to_file
+    from xlplugin.file.write import apply_to_file
     dest.parent.mkdir(parents=True, exist_ok=True)
     apply_to_file(src, dest, changes)
 
@@ -240,7 +240,7 @@ def _row_names(parsed: ParsedPlan) -> dict[int, tuple[object, object]]:
 
 def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
     """Run the requested steps on one workbook.  Never raises for bad input."""
-    from xlplugin.intake import check_input, output_parts
+    from xlplugin.file.intake import check_input, output_parts
 
     path = Path(path)
     result = FileResult(path=path)
@@ -250,7 +250,7 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
         dest = output_path(path, opts) if opts.write else path
         opts, result.kept = compose(opts, dest)
         if opts.steps == {CLEAR}:
-            from xlplugin.render_validation import clear_changes
+            from xlplugin.render.validation import clear_changes
             changes = clear_changes()
             if not output_parts(path):   # a user's own workbook: nothing to write
                 result.note = "no xlplugin marks to clear"

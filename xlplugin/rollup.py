@@ -17,7 +17,7 @@ from pathlib import Path
 
 from xlplugin.config import Config
 from xlplugin.errors import XlpluginError
-from xlplugin.summary.layout import ACTUAL_COLOR, BUDGET_COLOR, STAGE_COLORS, STAGE_ROWS
+from xlplugin.render.summary.layout import ACTUAL_COLOR, BUDGET_COLOR, STAGE_COLORS, STAGE_ROWS
 
 STAGE_COLS = STAGE_ROWS
 COLORS = {s: "#" + c for s, c in STAGE_COLORS.items()}   # the Summary's palette
@@ -65,8 +65,8 @@ def column_value(a, header_words: tuple[str, ...], fld: str | None = None) -> st
 
 def _plan_row(path: Path, config: Config | None) -> PlanRow:
     from xlplugin.pipeline import ALL_STEPS, Options, analyse
-    from xlplugin.summarize import plan_data
-    from xlplugin.summary.quarters import quarter_of
+    from xlplugin.render.metric_columns import plan_data
+    from xlplugin.render.summary.quarters import quarter_of
 
     given = mapped(path, config)
     row = PlanRow(path=path, owner=given.get("owner", ""), region=given.get("region", ""))

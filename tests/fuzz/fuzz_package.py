@@ -28,8 +28,8 @@ import atheris
 
 with atheris.instrument_imports():
     from tests.fuzz.target import one_input
-    from xlplugin import read  # noqa: F401
-    from xlplugin.ooxml import guard, package  # noqa: F401  (instrumented for coverage)
+    from xlplugin.file import read  # noqa: F401
+    from xlplugin.file.ooxml import guard, package  # noqa: F401  (instrumented for coverage)
 
 _TMP = Path(tempfile.mkdtemp(prefix="xlp-fuzz-"))
 _PATH = _TMP / "input.xlsx"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xlplugin.errors import XlpluginError
-from xlplugin.read import open_workbook
+from xlplugin.file.read import open_workbook
 
 
 def read_everything(path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.hostile.runner import cli, digest, listing
 from tests.plan_factory import ROWS, make_plan
-from xlplugin.read import open_workbook
+from xlplugin.file.read import open_workbook
 
 # Transitional namespace -> Strict namespace (ECMA-376 Part 1 Strict, ISO/IEC 29500-1)
 STRICT = {

@@ -1,0 +1,28 @@
+"""The shipped stage model: static word vectors (distilled at build time) and a linear head.
+
+It reads wording nobody here wrote: a word the taxonomy does not list still has a vector,
+close to words of similar meaning, so 'willingness-to-pay survey' lands beside 'pricing
+study'.  The taxonomy stays as explicit evidence (a feature of the head, and the phrases a
+reason names); a team's own taxonomy groups decide outright.  See decide.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from xlplugin.engine.stages.model.head import Head
+from xlplugin.engine.stages.model.vectors import Vectors, shipped_vectors
+
+__all__ = ["Head", "StageModel", "Vectors", "shipped_model"]
+
+
+@dataclass
+class StageModel:
+    vectors: Vectors
+    head: Head
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> StageModel:
+    return StageModel(shipped_vectors(), Head.load())

@@ -1,0 +1,240 @@
+"""Stage, confidence and reason per row from the head, the taxonomy and the row's context.
+
+- The head reads the activity and description (their word vectors and taxonomy scores).
+- Context (Channel, KPI, Category, Objective) is weak evidence: it only moves a row the
+  head left undecided (|logit| under the Review line), by at most CONTEXT_NUDGE.  A KPI that
+  disagrees with a decided row never flips it (check.py's KPI-mismatch warning says so).
+- A phrase of the taxonomy's [[review]] group ('beta program') that outweighs the stage
+  phrases in the activity and description sends the row to Review.
+- Rows a team's own taxonomy groups speak to keep the taxonomy's verdict.
+- Reasons: the taxonomy phrase, the words that pushed hardest, and the closest taxonomy
+  phrases of that stage ("closest to 'customer interview', 'pricing study' (upstream)").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from xlplugin.engine.stages.model import StageModel
+from xlplugin.engine.stages.model.head import tax_features
+
+UP, DOWN = 0, 1
+NAMES = ("Upstream", "Downstream")
+WORDS = ("upstream", "downstream")
+CONTEXT_NUDGE = 0.8        # most a tie can move, in logit units (a decided row needs > 0.62)
+MIXED = 1.0                # the taxonomy leans the other way at least this much: a mixed row
+MIXED_DECIDES = 0.9        # the head's probability a mixed row needs to be decided
+CONTEXT = ("category", "channel", "kpi", "objective")
+
+
+def _uniq(values: list[str]) -> tuple[list[str], Any]:
+    """(distinct values, index of each value in them)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    return list(uniques), codes
+
+
+def _row_hash(bag: Any) -> Any:
+    """One 64-bit number per bag row: equal for texts with the same known words."""
+    import numpy as np
+
+    coo = bag.tocoo()
+    mix = (coo.col.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) ^ \
+        np.round(coo.data * 997).astype(np.uint64)
+    h = np.zeros(bag.shape[0], dtype=np.uint64)
+    np.add.at(h, coo.row, mix)
+    return h
+
+
+class _Prototypes:
+    """The taxonomy's stage phrases as unit vectors: the 'known activities' a reason names."""
+
+    def __init__(self, model: StageModel, hits: list[tuple[str, str]], hit_stage: list[int]) -> None:
+        import numpy as np
+
+        seen: dict[str, int] = {}
+        for (_name, phrase), st in zip(hits, hit_stage, strict=True):
+            if phrase and st in (UP, DOWN) and len(phrase) > 3:
+                seen.setdefault(phrase, st)
+        self.phrases = list(seen)
+        self.stage = np.fromiter(seen.values(), dtype=np.int64, count=len(seen))
+        vec = np.asarray(model.vectors.embed(self.phrases))
+        norm = np.linalg.norm(vec, axis=1, keepdims=True)
+        self.unit = vec / np.where(norm == 0, 1, norm)
+
+    def closest(self, vecs: Any, stage: Any, k: int = 2) -> list[list[str]]:
+        import numpy as np
+
+        norm = np.linalg.norm(vecs, axis=1, keepdims=True)
+        sims = (vecs / np.where(norm == 0, 1, norm)) @ self.unit.T
+        sims[self.stage[None, :] != np.asarray(stage)[:, None]] = -2.0
+        top = np.argsort(-sims, axis=1)[:, :k]
+        return [[self.phrases[j] for j in row if sims[i, j] > 0.2] for i, row in enumerate(top)]
+
+
+_PROTOS: dict[tuple[int, int], _Prototypes] = {}
+
+
+def _prototypes(model: StageModel, comp: Any) -> _Prototypes:
+    key = (id(model), id(comp))
+    p = _PROTOS.get(key)
+    if p is None:
+        if len(_PROTOS) > 8:
+            _PROTOS.clear()
+        p = _PROTOS[key] = _Prototypes(model, comp.hits, comp.hit_stage)
+    return p
+
+
+def _top_words(vectors: Any, bag: Any, scores: Any, rows: Any, stage: Any, k: int) -> list[list[str]]:
+    """The k words of each (bag row, stage) pushing hardest towards that stage."""
+    out = []
+    for r, s in zip(rows.tolist(), stage.tolist(), strict=True):
+        lo, hi = bag.indptr[r], bag.indptr[r + 1]
+        cols = bag.indices[lo:hi]
+        push = bag.data[lo:hi] * scores[cols] * (1.0 if s == UP else -1.0)
+        order = push.argsort()[::-1][:k]
+        out.append([_word(vectors, int(cols[j])) for j in order if push[j] > 0.02])
+    return out
+
+
+def _word(vectors: Any, i: int) -> str:
+    if i < len(vectors.words):
+        return vectors.words[i]
+    if not hasattr(vectors, "_extra_words"):
+        vectors._extra_words = {}
+    if not vectors._extra_words or len(vectors._extra_words) < len(vectors._extra):
+        vectors._extra_words = {j: w for w, j in vectors._ids.items() if j >= len(vectors.words)}
+    return vectors._extra_words.get(i, "?")
+
+
+def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]], n: int,
+           tax_decided: Callable[[list[int]], list[tuple[str, str, str, float]]]
+           ) -> list[tuple[str, str, str, float]]:
+    """(stage, reason, strongest phrase, confidence) per row; see the module doc.
+    tax_decided(rows): the taxonomy's own verdicts for those rows (team phrases, no words)."""
+    import numpy as np
+
+    tax = comp.tax
+    vec, head = model.vectors, model.head
+    blank = [""] * n
+    ua, ia = _uniq(columns.get("activity", blank))
+    ud, idd = _uniq(columns.get("description", blank))
+    bag_a, bag_d = vec.bag(ua), vec.bag(ud)
+    sa, sd = head.word_scores(vec)
+    la, ld = bag_a @ sa[: bag_a.shape[1]], bag_d @ sd[: bag_d.shape[1]]
+    zeros = np.zeros((n, 3))
+    fa, fd = ev.fields.get("activity", zeros), ev.fields.get("description", zeros)
+    logit = la[ia] + ld[idd] + tax_features(fa, fd) @ head.w_tax + head.bias
+
+    w_a, w_d = tax.field_weights.get("activity", 0.0), tax.field_weights.get("description", 0.0)
+    text = w_a * fa + w_d * fd
+    ctx = ev.scores - text                                   # every other column, KPI phrases too
+    line = math.log(tax.review_below / (1 - tax.review_below))
+    tie = np.abs(logit) < line
+    nudge = CONTEXT_NUDGE * np.tanh((ctx[:, UP] - ctx[:, DOWN]) / 2)
+    logit = np.where(tie, logit + nudge, logit)
+    p_up = 1 / (1 + np.exp(-logit))
+    conf = np.round(np.maximum(p_up, 1 - p_up), 3)
+    lean = np.where(p_up >= 0.5, UP, DOWN)
+    known = (np.diff(bag_a.indptr)[ia] + np.diff(bag_d.indptr)[idd] > 0) | (ev.scores.sum(axis=1) > 0)
+    either = (text[:, 2] > 0) & (text[:, 2] >= text[:, :2].max(axis=1))
+    team = ev.team[:, :2].sum(axis=1) > 0
+    decided = known & ~either & (conf >= tax.review_below)
+    # Confident (enough to flag a typed Stage, XP401) only with an explicit taxonomy phrase on
+    # the winning side and no close second: the vectors alone guess well but should not insist.
+    t_up, t_down = text[:, UP], text[:, DOWN]
+    t_win, t_lose = np.where(lean == UP, t_up, t_down), np.where(lean == UP, t_down, t_up)
+    explicit = (t_win > 0) & (t_lose < 0.5 * t_win) & (text[:, 2] == 0)
+    # The taxonomy's phrases lean against the head (the losing side at least MIXED x the other): the
+    # head must be very sure to decide ("sweepstakes with a consumer survey").
+    mixed = (t_lose > 0) & (t_lose >= MIXED * np.maximum(t_up, t_down))
+    decided &= ~mixed | (conf >= MIXED_DECIDES)
+    conf = np.where(explicit, conf, np.minimum(conf, tax.confident - 0.01))
+    silent = text.sum(axis=1) == 0                 # no taxonomy phrase in activity or description
+
+    hits = comp.hits
+    # Reasons depend on a few small things per row; each distinct combination is written once
+    # (plans repeat, and ids or numbers in a cell have no vector, so they do not count).
+    kind = np.select([team | ~known, silent & ~decided, decided, either], [0, 1, 2, 3], 4)
+    row_a = _first_of(_codes((_row_hash(bag_a)[ia] << np.uint64(1)) | lean.astype(np.uint64)))
+    row_d = _first_of(_codes((_row_hash(bag_d)[idd] << np.uint64(1)) | lean.astype(np.uint64)))
+    rows = np.arange(n)
+    b = ev.best[rows, lean]
+    bk = ev.best_kpi[rows, lean]
+    against = ev.best[rows, 1 - lean]
+    key = np.column_stack([kind, lean, row_a, row_d, b, bk, against, ev.best[:, 2],
+                           np.where(kind == 4, np.round(conf * 100), 0).astype(np.int64)]).astype(np.uint64)
+    mixed = key[:, 0].copy()
+    for j in range(1, key.shape[1]):          # one 64-bit key per row, then one factorize
+        mixed = mixed * np.uint64(0x100000001B3) ^ key[:, j]
+    inverse = _codes(mixed)
+    first = _first_of(inverse)[np.unique(inverse, return_index=True)[1]]
+    need = first[kind[first] >= 2]
+    need_a, need_d = np.unique(row_a[need]), np.unique(row_d[need])
+    protos = _prototypes(model, comp)
+    act_vecs = np.asarray(bag_a[ia[need_a]] @ vec.full_matrix()[: bag_a.shape[1]])
+    top_a = _top_words(vec, bag_a, sa, ia[need_a], lean[need_a], 2)
+    top_d = _top_words(vec, bag_d, sd, idd[need_d], lean[need_d], 1)
+    words_a = dict(zip(need_a.tolist(), top_a, strict=True))
+    words_d = {r: (w[0] if w else "") for r, w in zip(need_d.tolist(), top_d, strict=True)}
+    near = {r: ("closest to " + ", ".join(f"'{c}'" for c in cl) + f" ({WORDS[int(st)]})") if cl else ""
+            for r, cl, st in zip(need_a.tolist(), protos.closest(act_vecs, lean[need_a]), lean[need_a].tolist(),
+                                 strict=True)}
+    named = {h: f"{hits[h][0]}: '{hits[h][1]}'" for h in set(b[need].tolist())}
+
+    said: list[tuple[str, str, str] | None] = []
+    for r, k, st, ra, rd in zip(first.tolist(), kind[first].tolist(), lean[first].tolist(),
+                                row_a[first].tolist(), row_d[first].tolist(), strict=True):
+        if k == 0:
+            said.append(None)
+            continue
+        if k == 1:
+            said.append(("Review", "no stage words found: decide by hand", ""))
+            continue
+        wa, wd = words_a[ra], words_d[rd]
+        words = wa + [wd] if wd and wd not in wa else wa
+        br, bkr = b[r], bk[r]
+        parts = [named[br]] if br else []
+        if words:
+            parts.append("words '" + "', '".join(words) + "'")
+        if near[ra]:
+            parts.append(near[ra])
+        if bkr:
+            parts.append(f"KPI '{hits[bkr][1]}' is {_MEASURE[st]} measure")
+        phrase = hits[br][1] or hits[bkr][1] or (words[0] if words else "")
+        if k == 2:
+            if hits[against[r]][1]:
+                parts.append(f"outweighs '{hits[against[r]][1]}'")
+            said.append((NAMES[st], "; ".join(parts), phrase))
+            continue
+        lead = (f"'{hits[ev.best[r, 2]][1]}' can serve either stage" if k == 3
+                else f"leans {WORDS[st]} ({conf[r]:.2f})")
+        said.append(("Review", "; ".join([lead, *parts]) + ": decide by hand", phrase))
+    # a Review row's confidence says how far it leans, never past the Review line
+    conf = np.where(kind == 1, 0.0, np.where(kind >= 3, np.minimum(conf, tax.review_below - 0.01), conf))
+    out = [(*said[i], c) if said[i] else None for i, c in zip(inverse.tolist(), conf.tolist(), strict=True)]
+    todo = [r for r, x in enumerate(out) if x is None]
+    if todo:                                  # the taxonomy's own verdict, for those rows only
+        for r, x in zip(todo, tax_decided(todo), strict=True):
+            out[r] = x
+    return out  # type: ignore[return-value]
+
+
+_MEASURE = ("an upstream", "a downstream")
+
+
+def _codes(values: Any) -> Any:
+    import pandas as pd
+
+    return pd.factorize(values)[0]
+
+
+def _first_of(codes: Any) -> Any:
+    """Per row, the first row with the same code (a representative to compute things once)."""
+    import numpy as np
+
+    _, first = np.unique(codes, return_index=True)
+    return first[codes]

@@ -1,0 +1,91 @@
+"""The linear head over the shipped word vectors: P(Upstream) for a plan row.
+
+logit = w_act . mean_vector(activity) + w_desc . mean_vector(description)
+        + w_tax . log1p(taxonomy scores of activity and description) + bias
+
+Because the head is linear and a text's vector is a mean of word vectors, the first two
+terms are a weighted mean of one number per word (its vector times w): labelling 100k rows
+costs one sparse product, and "the words that decided it" are those numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xlplugin.engine.stages.model.vectors import HERE, Vectors
+
+FORMAT = "xlplugin-stage-head/1"
+HEAD_FILE = HERE / "head.json"
+TAX_FEATURES = ("act_up", "act_down", "act_either", "desc_up", "desc_down", "desc_either")
+
+
+def tax_features(act_scores: Any, desc_scores: Any) -> Any:
+    """[n, 6]: log1p of the taxonomy's (up, down, either) weight in activity and description."""
+    import numpy as np
+
+    return np.log1p(np.hstack([act_scores, desc_scores]))
+
+
+@dataclass
+class Head:
+    w_act: Any                      # [dims]
+    w_desc: Any                     # [dims]
+    w_tax: Any                      # [6], TAX_FEATURES
+    bias: float
+    rows: int = 0                   # labelled rows it was trained on
+    sources: list[str] = field(default_factory=list)
+    word_act: dict[str, float] = field(default_factory=dict)    # a word's own weight, beyond its vector's
+    word_desc: dict[str, float] = field(default_factory=dict)
+    _word: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    def word_scores(self, vectors: Vectors) -> tuple[Any, Any]:
+        """(activity, description) score of every word the vectors know so far."""
+        m = vectors.full_matrix()
+        cached = self._word.get(id(vectors))
+        if cached is None or cached[0].shape[0] != m.shape[0]:
+            sa, sd = m @ self.w_act, m @ self.w_desc
+            for own, out in ((self.word_act, sa), (self.word_desc, sd)):
+                for w, v in own.items():
+                    i = vectors.word_id(w)
+                    if 0 <= i < len(out):
+                        out[i] += v
+            m = vectors.full_matrix()           # word_id may have added words: score them too
+            if m.shape[0] != sa.shape[0]:
+                return self.word_scores(vectors)
+            cached = (sa, sd)
+            self._word[id(vectors)] = cached
+        return cached
+
+    def logits(self, vectors: Vectors, act_bag: Any, desc_bag: Any, taxf: Any) -> Any:
+        sa, sd = self.word_scores(vectors)
+        return act_bag @ sa[: act_bag.shape[1]] + desc_bag @ sd[: desc_bag.shape[1]] + taxf @ self.w_tax + self.bias
+
+    # -- saving -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "rows": self.rows, "sources": self.sources,
+                "w_act": [round(float(x), 6) for x in self.w_act],
+                "w_desc": [round(float(x), 6) for x in self.w_desc],
+                "w_tax": dict(zip(TAX_FEATURES, (round(float(x), 6) for x in self.w_tax), strict=True)),
+                "bias": float(self.bias), "word_act": self.word_act, "word_desc": self.word_desc}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Head:
+        import numpy as np
+
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not a stage head (format {data.get('format')!r})")
+        return cls(np.asarray(data["w_act"], dtype=np.float32), np.asarray(data["w_desc"], dtype=np.float32),
+                   np.asarray([data["w_tax"][k] for k in TAX_FEATURES], dtype=np.float64),
+                   float(data["bias"]), int(data.get("rows", 0)), list(data.get("sources", [])),
+                   dict(data.get("word_act", {})), dict(data.get("word_desc", {})))
+
+    def save(self, path: Path = HEAD_FILE) -> Path:
+        path.write_text(json.dumps(self.to_dict(), indent=0) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: Path = HEAD_FILE) -> Head:
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
