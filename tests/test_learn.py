@@ -10,7 +10,8 @@ import pytest
 from tests.plan_factory import make_plan
 from tests.test_label import parsed_from
 from xlplugin.engine.stages.label import label_plan, label_texts
-from xlplugin.engine.stages.learn import LearnedModel, fit, learn_from
+from xlplugin.engine.stages.learn import LearnedModel, fit
+from xlplugin.pipeline import learn_from
 from xlplugin.errors import XlpluginError
 
 HEADERS = ["ID", "Activity", "Description", "Budget", "Stage"]

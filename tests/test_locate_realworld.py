@@ -107,7 +107,7 @@ def test_auto_detection_and_sheet_agree(gallery) -> None:
     auto = gallery["explain"][case.name]
     assert (e["sheet"], e["header_row"], e["range"], e["kind"]) == (auto["sheet"], auto["header_row"],
                                                                     auto["range"], auto["kind"])
-    from xlplugin.engine.explain import explain_file
+    from xlplugin.explain import explain_file
     for c in GALLERY:   # the same, in process, for every workbook
         named = explain_file(gallery["paths"][c.name], sheet=c.sheet)
         assert (named["header_row"], named["range"]) == (gallery["explain"][c.name]["header_row"],

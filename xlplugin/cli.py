@@ -106,7 +106,7 @@ def _run_files(paths: list[Path], opts, jobs: int, progress: bool, scheduler: st
     model = None
     try:
         if opts.learn_from:
-            from xlplugin.engine.stages.learn import learn_from
+            from xlplugin.pipeline import learn_from
             model = learn_from(list(opts.learn_from))
         if scheduler is None or not jobs:
             from xlplugin.config import load_config
@@ -253,8 +253,8 @@ def check(paths: Paths,
 
 def _explain(files: list[Path], fmt: str, sheet: str | None, config: Path | None) -> None:
     """`check --explain`: the choice locate makes on each file; exit 2 when one has no table."""
-    from xlplugin.engine.explain import explain_file, format_text
     from xlplugin.errors import XlpluginError
+    from xlplugin.explain import explain_file, format_text
     out, code = [], 0
     for f in files:
         try:

@@ -7,8 +7,9 @@ label -> Label.  Nothing here does I/O or imports pandas at module load.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -253,3 +254,81 @@ class Label:
     reason: str              # short, checkable in a second
     source: Literal["taxonomy", "model", "user", "none"] = "taxonomy"
     user_stage: str | None = None   # what the user typed in the Stage column, if anything
+
+
+# --- reading helpers shared by both sources and locate (pure) ---------------------------
+
+_RANGE = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d+)?(?::\$?([A-Za-z]{1,3})?\$?(\d+)?)?$")
+
+
+def as_text(v: CellValue) -> str:
+    """A cell value as the text Excel shows for a plain cell (3.0 -> '3')."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, str):
+        return v.strip()
+    return str(v)
+
+
+def split_sheet_ref(ref: str) -> tuple[str | None, str]:
+    """"'My Sheet'!$A$1:$B$2" -> ("My Sheet", "$A$1:$B$2"); "A1" -> (None, "A1")."""
+    ref = ref.strip()
+    if "!" not in ref:
+        return None, ref
+    sheet, _, addr = ref.rpartition("!")
+    if sheet.startswith("'") and sheet.endswith("'") and len(sheet) >= 2:
+        sheet = sheet[1:-1].replace("''", "'")
+    return sheet, addr
+
+
+def parse_range(addr: str) -> tuple[int, int, int, int] | None:
+    """'$A$2:$B$9' / 'A2' / 'A:A' / '3:5' -> (r1, c1, r2, c2), open ends as 1 / a huge number."""
+    m = _RANGE.match(addr.strip())
+    if not m or not any(m.groups()):
+        return None
+    ca, ra, cb, rb = m.groups()
+    if ":" not in addr:
+        if not (ca and ra):
+            return None
+        cb, rb = ca, ra
+    big = 1 << 20
+    r1 = int(ra) if ra else 1
+    r2 = int(rb) if rb else big
+    c1 = col_index(ca) if ca else 1
+    c2 = col_index(cb) if cb else 16384
+    if r1 > r2:
+        r1, r2 = r2, r1
+    if c1 > c2:
+        c1, c2 = c2, c1
+    return r1, c1, r2, c2
+
+
+def parse_sqref(sqref: str) -> list[tuple[int, int, int, int]]:
+    """'B2:B50 D2:D50' -> boxes."""
+    return [b for b in (parse_range(p) for p in sqref.split()) if b is not None]
+
+
+class WorkbookSource(Protocol):
+    """What locate (and parse) need from a workbook: a file here, a live Excel book in
+    the xlwings source.  Everything is read-only."""
+
+    sheet_names: list[str]              # worksheets only, in tab order
+
+    @property
+    def file(self) -> str: ...          # the name error messages start with
+
+    @property
+    def date1904(self) -> bool: ...     # serials count from 1904-01-01 (old Mac workbooks)
+
+    @property
+    def sheet_states(self) -> dict[str, str]: ...   # name -> visible | hidden | veryHidden
+
+    @property
+    def tables(self) -> list[TableDef]: ...
+
+    @property
+    def defined_names(self) -> dict[str, str]: ...
+
+    def grid(self, name: str) -> Grid: ...
+
+    def list_validations(self, sheet: str) -> list[tuple[str, list[str]]]: ...

@@ -115,10 +115,42 @@ def compose(opts: Options, dest: Path) -> tuple[Options, list[str]]:
     return replace(opts, steps=frozenset(opts.steps | extra)), [PART_NAMES[s] for s in sorted(extra)]
 
 
+def learn_from(paths: list[Path]):
+    """Fit a model on the human-set Stage column of past plans (or load a saved .json model).
+    The files are read here (through the same read -> locate -> parse as any plan), so the
+    learning code in engine/stages/learn.py stays pure."""
+    from xlplugin.engine.locate import locate_plan
+    from xlplugin.engine.parse import parse_plan
+    from xlplugin.engine.stages.label import earlier_stages
+    from xlplugin.engine.stages.learn import LearnedModel, fit, labelled_rows
+    from xlplugin.file.read import open_workbook
+
+    paths = [Path(p) for p in paths]
+    models = [p for p in paths if p.suffix.lower() == ".json"]
+    if models:
+        if len(paths) > 1:
+            raise XlpluginError("--learn-from takes either one saved model (.json) or workbooks, not both",
+                                file=str(models[0]))
+        return LearnedModel.load(models[0])
+    texts: list[dict[str, str]] = []
+    stages: list[str] = []
+    for p in paths:
+        if not p.is_file():
+            raise XlpluginError("no such file (--learn-from)", file=str(p))
+        with open_workbook(p) as wb:
+            plan = locate_plan(wb, config=Config())
+            grid = wb.grid(plan.sheet)
+            parsed = parse_plan(grid, plan, date1904=wb.date1904)
+            people = earlier_stages(grid, plan)
+        t, s = labelled_rows(parsed, people or None)
+        texts += t
+        stages += s
+    return fit(texts, stages, [p.name for p in paths])
+
+
 def _learned_model(opts: Options):
     if not opts.learn_from:
         return None
-    from xlplugin.engine.stages.learn import learn_from
     return learn_from(list(opts.learn_from))
 
 

@@ -25,8 +25,8 @@ from xlplugin.engine.kinds import LABEL_FIELDS, classify, kind_name
 from xlplugin.engine.layouts import period_columns, weekday_columns
 from xlplugin.engine.parse import read_number
 from xlplugin.errors import PlanNotFound, UnreadableWorkbook, XlpluginError
-from xlplugin.file.read import WorkbookSource as Workbook
-from xlplugin.file.read import as_text, parse_range, parse_sqref, split_sheet_ref
+from xlplugin.model import WorkbookSource as Workbook
+from xlplugin.model import as_text, parse_range, parse_sqref, split_sheet_ref
 
 __all__ = ["Candidate", "HEADER_SCAN_ROWS", "Synonyms", "find_candidates", "load_synonyms",
            "locate_plan", "normalize_header"]
