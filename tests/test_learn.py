@@ -11,8 +11,8 @@ from tests.plan_factory import make_plan
 from tests.test_label import parsed_from
 from xlplugin.engine.stages.label import label_plan, label_texts
 from xlplugin.engine.stages.learn import LearnedModel, fit
-from xlplugin.pipeline import learn_from
 from xlplugin.errors import XlpluginError
+from xlplugin.pipeline import learn_from
 
 HEADERS = ["ID", "Activity", "Description", "Budget", "Stage"]
 PAST = [  # a team that calls its discovery work "sprint zero" and its sales pushes "tiger team"
