@@ -261,8 +261,31 @@ def _preview(values: tuple, n: int = 3) -> str:
     return shown + (f", ... ({len(values):,} rows)" if len(values) > n else "")
 
 
+class _ColumnRun:
+    """What ValueColumn and FormulaColumn share: rows first_row..last_row of one column,
+    and an optional header cell (at header_row, default the row above)."""
+
+    sheet: str
+    col: int
+    first_row: int
+    values: tuple
+    header: CellValue
+    header_style: Style | None
+    header_row: int | None
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.values) - 1
+
+    def head(self) -> SetCell | None:
+        if self.header is None:
+            return None
+        row = self.header_row if self.header_row is not None else self.first_row - 1
+        return SetCell(self.sheet, row, self.col, self.header, style=self.header_style)
+
+
 @dataclass(frozen=True)
-class ValueColumn:
+class ValueColumn(_ColumnRun):
     """A block of values down one column: values[i] goes to row first_row + i.
 
     A str is text (never a formula); None empties the cell; KEEP leaves it as it is
@@ -277,16 +300,6 @@ class ValueColumn:
     header: CellValue = None
     header_style: Style | None = None
     header_row: int | None = None
-
-    @property
-    def last_row(self) -> int:
-        return self.first_row + len(self.values) - 1
-
-    def head(self) -> SetCell | None:
-        if self.header is None:
-            return None
-        row = self.header_row if self.header_row is not None else self.first_row - 1
-        return SetCell(self.sheet, row, self.col, self.header, style=self.header_style)
 
     def cells(self) -> Iterator[SetCell]:
         """The same writes one cell at a time (for small targets and tests)."""
@@ -307,7 +320,7 @@ class ValueColumn:
 
 
 @dataclass(frozen=True)
-class FormulaColumn:
+class FormulaColumn(_ColumnRun):
     """One formula filled down a column, as Excel's fill-down does: `formula` (no '=')
     is the first row's, and its relative A1 references move with the row (structured
     references and $-absolute ones do not).  values[i] is row first_row + i's cached
@@ -323,16 +336,6 @@ class FormulaColumn:
     header: CellValue = None
     header_style: Style | None = None
     header_row: int | None = None
-
-    @property
-    def last_row(self) -> int:
-        return self.first_row + len(self.values) - 1
-
-    def head(self) -> SetCell | None:
-        if self.header is None:
-            return None
-        row = self.header_row if self.header_row is not None else self.first_row - 1
-        return SetCell(self.sheet, row, self.col, self.header, style=self.header_style)
 
     def formula_at(self, row: int) -> str:
         """The formula as Excel sees it in `row` (the fill-down of the first row's)."""
