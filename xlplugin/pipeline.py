@@ -181,12 +181,15 @@ def analyse_source(wb, opts: Options, config: Config, model=None, file: str = ""
     from xlplugin.engine.locate import locate_plan
     from xlplugin.engine.parse import parse_plan
     from xlplugin.engine.stages.label import earlier_stages, label_plan, load_taxonomy, stage_findings
-    from xlplugin.file.read_formats import header_style, money_format
 
     plan = locate_plan(wb, sheet=opts.sheet, config=config)
     grid = wb.grid(plan.sheet)
     parsed = parse_plan(grid, plan, date1904=wb.date1904)
-    parsed.money_format = money_format(wb, plan)   # show amounts as the plan does
+    style = None
+    if opts.write or opts.fix:   # the plan's look only shapes what is written (check skips it)
+        from xlplugin.file.read_formats import header_style, money_format
+        parsed.money_format = money_format(wb, plan)   # show amounts as the plan does
+        style = header_style(wb, plan)
     fixes = []
     if opts.fix:   # from here on the plan is as it will be once fixed
         from xlplugin.render.fix import apply_to_plan, find_fixes
@@ -205,7 +208,7 @@ def analyse_source(wb, opts: Options, config: Config, model=None, file: str = ""
                           key=lambda f: (f.row or 0, f.col or 0, f.rule))
     for f in findings:
         f.file = file
-    return Analysis(parsed, findings, labels, config, fixes, grid, header_style(wb, plan))
+    return Analysis(parsed, findings, labels, config, fixes, grid, style)
 
 
 def render(analysis: Analysis, opts: Options, source_name: str) -> ChangeList:
