@@ -46,7 +46,12 @@ def _channels(ctx: SummaryContext, fld: str) -> tuple[list[object], dict[str, st
     spelling: dict[str, str] = {}
     for v, _n in seen.most_common():
         spelling.setdefault(v.casefold(), v)
-    totals = ctx.data.assign(_ch=row_keys).groupby("_ch", dropna=True)[fld].apply(M.excel_sum)
+    rows_of: dict[str, list[int]] = {}
+    for i, k in enumerate(row_keys):
+        if k is not None:
+            rows_of.setdefault(k, []).append(i)
+    values = ctx.values(fld)
+    totals = {k: M.excel_sum(values[rows]) for k, rows in rows_of.items()}
     ranked = sorted(spelling, key=lambda k: (-totals.get(k, 0.0), k))
     return row_keys, spelling, ranked[:MAX_CHANNELS]
 
@@ -60,12 +65,12 @@ def channel_table(ctx: SummaryContext) -> Table | None:
     total = f"Total {word}"
     row_keys, spelling, shown = _channels(ctx, fld)
     ch = np.array(row_keys, dtype=object)
-    label_of = {spelling[k]: k for k in shown}
+    is_channel = {spelling[k]: ch == k for k in shown}   # shown label -> its rows, compared once
     rest = ~np.isin(ch, np.array(shown, dtype=object))
     channel_rng = ctx.column("channel")
 
     def summed(fld: str, header: str, stage: str | None):
-        values = ctx.data[fld].to_numpy(dtype="float64")
+        values = ctx.values(fld)
         rng = ctx.column(fld)
 
         def rule(row: Row) -> Cell:
@@ -80,7 +85,7 @@ def channel_table(ctx: SummaryContext) -> Table | None:
                             f"{whole}-SUM({shown_rng})" if shown else whole)
             if c is None:
                 return Cell(0.0, "0")
-            sel = (ch == label_of[row.key]) & in_stage
+            sel = is_channel[row.key] & in_stage
             parts = [channel_rng, crit_text(row.key), *c]
             return Cell(M.excel_sum(values[sel]), f"SUMIFS({rng},{','.join(parts)})")
         return rule

@@ -41,6 +41,7 @@ class SummaryContext:
     produced_at: dt.datetime
     has_stages: bool                 # some row has a stage (labelled or typed)
     masks: dict = field(default_factory=dict)   # stage -> boolean array, filled on first use
+    arrays: dict = field(default_factory=dict)  # field -> float64 array, filled on first use
 
     def stage_mask(self, stage: str | None):
         """The rows of one stage (None: every row), as a numpy boolean array."""
@@ -48,6 +49,13 @@ class SummaryContext:
             col = self.data["stage"]
             self.masks[stage] = (col.notna() if stage is None else col == stage).to_numpy(dtype=bool)
         return self.masks[stage]
+
+    def values(self, fld: str):
+        """A numeric field of every plan row as a float64 numpy array (NaN: not a number):
+        the blocks sum slices of it, which a DataFrame lookup per cell made slow."""
+        if fld not in self.arrays:
+            self.arrays[fld] = self.data[fld].to_numpy(dtype="float64")
+        return self.arrays[fld]
 
     @property
     def amount(self) -> tuple[str, str] | None:

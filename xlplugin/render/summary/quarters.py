@@ -66,7 +66,7 @@ def quarter_table(ctx: SummaryContext) -> Table | None:
     of_row, found = quarter_keys(ctx)
     quarters = list(found.values())
     by_label = {q.label: q for q in quarters}
-    budget = ctx.data[fld].to_numpy(dtype="float64")
+    budget = ctx.values(fld)
     in_q = {q.label: of_row == k for k, q in found.items()}
     in_q[NO_DATE] = of_row == -1
     budget_rng, start_rng = ctx.column(fld), ctx.column("start")

@@ -42,7 +42,7 @@ def amount(ctx: SummaryContext, fld: str, header: str):
     def rule(row: Row) -> Cell:
         if row.is_total:
             return total_of(header)(row)
-        return Cell(M.excel_sum(ctx.data.loc[selected(ctx, row.key), fld]), sumifs(rng, crit(ctx, row.key)))
+        return Cell(M.excel_sum(ctx.values(fld)[selected(ctx, row.key)]), sumifs(rng, crit(ctx, row.key)))
     return rule
 
 
