@@ -47,9 +47,16 @@ def run_batch(paths: Sequence[Path], opts: Options, *, jobs: int = 0, scheduler:
     return _on_pool(paths, opts, jobs, model, done)
 
 
-# Imported once by the forkserver; every worker forks from it with these loaded.
-ENGINE_MODULES = ["xlplugin.pipeline", "xlplugin.file.read", "xlplugin.engine.locate", "xlplugin.engine.parse",
-                  "xlplugin.engine.check", "xlplugin.engine.stages.label", "xlplugin.render.metric_columns", "xlplugin.file.write"]
+# Imported once by the forkserver; every worker forks from it with these loaded.  The
+# engine imports pandas, pandera and scipy lazily (so `check` starts fast), so they are
+# named here: xlplugin.engine.checks brings pandas and pandera (and registers the checks
+# the schemas name), the stage model scipy.  Otherwise each worker imports them itself.
+ENGINE_MODULES = ["xlplugin.pipeline", "xlplugin.file.intake", "xlplugin.file.read", "xlplugin.file.read_formats",
+                  "xlplugin.engine.locate", "xlplugin.engine.parse", "xlplugin.engine.check",
+                  "xlplugin.engine.checks", "xlplugin.engine.stages.label",
+                  "xlplugin.engine.stages.model.decide", "scipy.sparse",
+                  "xlplugin.render.validation", "xlplugin.render.labels", "xlplugin.render.metric_columns",
+                  "xlplugin.render.summary", "xlplugin.file.write"]
 
 
 def _on_pool(paths: Sequence[Path], opts: Options, jobs: int, model, done: Progress) -> list[FileResult]:
