@@ -3,6 +3,7 @@ and the engine load inside the commands, so `xlplugin --help` stays fast."""
 
 from __future__ import annotations
 
+import gc
 import glob
 import json
 import os
@@ -389,11 +390,18 @@ def demo(out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder 
 
 
 def main() -> None:
+    # One command's run allocates many objects that live to its end (pandas, pandera, the
+    # stage model): the default threshold (700) ran 360 collections, 0.15 s of a `check`.
+    gc.set_threshold(10_000, 10, 10)
     try:
         app()
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    finally:
+        # The process ends here: freezing the heap spares the interpreter's exit a last
+        # traversal of everything the engine loaded (0.2 s of CPU after a `check`).
+        gc.freeze()
 
 
 if __name__ == "__main__":
