@@ -68,13 +68,23 @@ def _on_pool(paths: Sequence[Path], opts: Options, jobs: int, model, done: Progr
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(ENGINE_MODULES)
     by_index: dict[int, FileResult] = {}
-    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_start) as pool:
         futures = {pool.submit(process_file, p, opts, model): i for i, p in enumerate(paths)}
         for fut in as_completed(futures):
             i = futures[fut]
             by_index[i] = _result_of(fut, paths[i])
             done(by_index[i])
     return [by_index[i] for i in range(len(paths))]
+
+
+def _worker_start() -> None:
+    """In each worker, before its first file: what the forkserver imported is frozen (never
+    traversed by the collector, so its pages stay shared with the forkserver's), and young
+    objects are collected less often (a 200-row plan spent 6 ms of its 140 in collections)."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def _result_of(fut, path: Path) -> FileResult:
