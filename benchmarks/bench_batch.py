@@ -1,6 +1,6 @@
 """Benchmark: batches and start-up, through the real `xlplugin` command.
 
-Run: .venv/bin/python -m benchmarks.bench_batch [--plans 500] [--rows 200] [--jobs 2] [--no-dask]
+Run: .venv/bin/python -m benchmarks.bench_batch [--plans 500] [--rows 200] [--jobs 2] [--no-dask] [--profile]
 
 Prints, each beside a baseline measured in the same run:
 - `xlplugin --help`: seconds, against the interpreter starting (`python -c pass`);
@@ -108,15 +108,21 @@ def floor_script(files: list[Path], out: Path) -> str:
     )
 
 
-def warm_script(files: list[Path], out: Path) -> str:
-    """Per-file CPU seconds of `run` once imports, schema, taxonomy and model are loaded."""
+def warm_script(files: list[Path], out: Path, profile: bool = False) -> str:
+    """Per-file CPU seconds of `run` once imports, schema, taxonomy and model are loaded
+    (the last line printed); with `profile`, first the xlplugin functions that take the time."""
     return (
-        "import time\nfrom pathlib import Path\nfrom xlplugin.pipeline import Options, process_file\n"
+        "import cProfile, pstats, sys, time\nfrom pathlib import Path\n"
+        "from xlplugin.pipeline import Options, process_file\n"
         f"files = [Path(f) for f in {[str(f) for f in files]!r}]\n"
         f"opts = Options(out_dir=Path({str(out)!r}))\n"
         "for f in files[:3]:\n    process_file(f, opts)\n"
+        f"prof = cProfile.Profile() if {profile!r} else None\n"
         "t = time.process_time()\n"
+        "if prof:\n    prof.enable()\n"
         "for f in files[3:]:\n    r = process_file(f, opts)\n    assert not r.error, r.error\n"
+        "if prof:\n    prof.disable()\n"
+        "    pstats.Stats(prof, stream=sys.stdout).sort_stats('cumulative').print_stats('xlplugin', 40)\n"
         "print((time.process_time() - t) / (len(files) - 3))\n"
     )
 
@@ -137,6 +143,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=200)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--profile", action="store_true",
+                    help="print where a warm process spends a small plan's time (cProfile)")
     args = ap.parse_args()
     compile_bytecode()
     env_cwd = Path(tempfile.mkdtemp(prefix="xlplugin-bench-batch-"))
@@ -162,6 +170,9 @@ def main() -> None:
         warm_files = files[:min(len(files), 53)]
         r = subprocess.run([sys.executable, "-c", warm_script(warm_files, env_cwd / "warm")], cwd=env_cwd,
                            capture_output=True, text=True, check=True)
+        if args.profile:   # a second run: the profiler's overhead stays out of the figure below
+            print(subprocess.run([sys.executable, "-c", warm_script(warm_files, env_cwd / "prof", True)],
+                                 cwd=env_cwd, capture_output=True, text=True, check=True).stdout.rsplit("\n", 2)[0])
         per_file = float(r.stdout.split()[-1])
         print(f"xlplugin run, warm process ({len(warm_files) - 3} plans, no pool): {per_file * 1000:6.1f} ms CPU "
               f"per plan (= {1 / per_file:5.1f} workbooks/s per core; 40/s on 2 cores needs <= 50 ms)")
