@@ -300,7 +300,8 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
             result.labels = analysis.labels
             result.fixed = [fx.describe() for fx in analysis.fixes]
             if not opts.write:
-                result.row_names = _row_names(analysis.parsed)
+                if LABEL in opts.steps:   # label --format json names each row; check does not
+                    result.row_names = _row_names(analysis.parsed)
                 return result
             changes = render(analysis, opts, path.name)
         if opts.dry_run:
