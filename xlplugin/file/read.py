@@ -141,7 +141,9 @@ class Workbook:
             if sheet.height * sheet.width > DENSE_CELLS:
                 cells = _sparse_rows(sheet, start[0] if start else 0)
             else:
-                cells = [[None if v == "" else v for v in r]
+                # calamine's "" for a blank cell becomes None; a full row (the usual
+                # case) is kept as it is, found in C by `in`
+                cells = [r if "" not in r else [None if v == "" else v for v in r]
                          for r in sheet.to_python(skip_empty_area=True)]
         except BaseException as e:
             if not _is_calamine_error(e):
