@@ -301,6 +301,7 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
                 result.row_names = _row_names(analysis.parsed)
                 return result
             changes = render(analysis, opts, path.name)
+            del analysis   # the cell grid and frames are not needed by the writer: free them before its peak
         if opts.dry_run:
             result.changes = changes.describe()   # only when asked: O(changes) text
         else:

@@ -277,7 +277,17 @@ def plan_data(parsed: ParsedPlan, labels: list[Label] | None) -> pd.DataFrame:
     fields = parsed.plan.fields
     d = pd.DataFrame(index=frame.index)
     cells = stage_cells(parsed, labels)
-    d["stage"] = [stage_key(cells.get(int(r))) for r in frame.index]
+    keys: dict[object, str] = {}   # stage_key of each distinct value once
+    stages = []
+    for r in frame.index.tolist():
+        v = cells.get(r)
+        k = keys.get(v) if isinstance(v, str) else None
+        if k is None:
+            k = stage_key(v)
+            if isinstance(v, str):
+                keys[v] = k
+        stages.append(k)
+    d["stage"] = stages
     for f in ("budget", "actual", "leads", "conversions", "revenue"):
         if f in fields and f in frame.columns:
             d[f] = M.effective_numbers(parsed, f)
@@ -285,11 +295,12 @@ def plan_data(parsed: ParsedPlan, labels: list[Label] | None) -> pd.DataFrame:
         d["start"] = M.effective_dates(parsed, "start")
     if "channel" in fields:
         src = parsed.raw if parsed.raw is not None and "channel" in parsed.raw.columns else frame
-        d["channel"] = [v if isinstance(v, str) and v != "" else None for v in src["channel"].reindex(frame.index)]
+        d["channel"] = [v if isinstance(v, str) and v != "" else None
+                        for v in src["channel"].reindex(frame.index).tolist()]
     occ = occupied_field(parsed.plan)
     if occ is not None:
         src = parsed.raw if parsed.raw is not None and occ in parsed.raw.columns else frame
-        d["occupied"] = [not _is_blank(v) for v in src[occ].reindex(frame.index)]
+        d["occupied"] = [not _is_blank(v) for v in src[occ].reindex(frame.index).tolist()]
     else:
         d["occupied"] = True
     return d
