@@ -465,17 +465,31 @@ def _safe_cut(buf: bytearray) -> int:
     return gt + 1 if gt >= 0 else len(buf) - len(_MARK_CLOSE)
 
 
+TEXTS_KEPT = 50_000   # distinct texts a big sheet shares one object for (the first seen)
+
+
 def _sparse_rows(sheet: Any, first: int) -> list[list[model.CellValue]]:
-    """A big, mostly blank sheet (a stray value at row 1,048,576) row by row: a blank row
-    costs one shared reference instead of a list of Nones, so memory follows the values."""
+    """A big sheet row by row: a blank row costs one shared reference instead of a list of
+    Nones (a stray value at row 1,048,576), so memory follows the values; and a text that
+    repeats (a million rows of a few channels, owners, statuses) is one object, not one
+    per cell."""
     cells: list[list[model.CellValue]] = []
+    texts: dict[str, str] = {}
+    seen = texts.get
+
+    def keep(v: str) -> str:
+        if len(texts) < TEXTS_KEPT:
+            texts[v] = v
+        return v
+
     for i, row in enumerate(sheet.iter_rows()):
         if i < first:
             continue                    # iter_rows starts at row 1; the grid at its origin
         n = len(row)
         while n and row[n - 1] == "":
             n -= 1
-        cells.append([None if v == "" else v for v in row[:n]] if n else _EMPTY_ROW)
+        cells.append([None if v == "" else (seen(v) or keep(v)) if type(v) is str else v
+                      for v in row[:n]] if n else _EMPTY_ROW)
     return cells
 
 

@@ -199,6 +199,8 @@ def metric_changes(parsed: ParsedPlan) -> ChangeList:
     rows = range(first, last + 1)
     table_cols: list[TableColumn] = []
     columns: list[FormulaColumn] = []
+    index = parsed.frame.index.tolist()
+    every_row = index == list(rows)
     for m, header, col in cols:
         if plan.table is not None:   # a calculated column: the same formula on every row
             rref = {f: refs.this_row(fields[f].col, 0) for f in m.inputs}
@@ -212,8 +214,8 @@ def metric_changes(parsed: ParsedPlan) -> ChangeList:
                 rref[M.TOTAL] = f"SUM({refs.column(fields['budget'].col).split('!', 1)[1]})"
             formula = M.row_formula(m, rref)
         values = M.row_values(m, numbers, total_budget)
-        if list(parsed.frame.index) != list(rows):   # rows parse left out get no cached value
-            by_row = dict(zip(parsed.frame.index, values, strict=True))
+        if not every_row:   # rows parse left out get no cached value
+            by_row = dict(zip(index, values, strict=True))
             values = [by_row.get(r, "") for r in rows]
         columns.append(FormulaColumn(plan.sheet, col, first, formula, tuple(values),
                                      Style(number_format=m.format_for(parsed.money_format), halign="right"),
