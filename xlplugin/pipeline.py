@@ -267,10 +267,11 @@ def apply(src: Path, dest: Path, changes: ChangeList) -> None:
 def _row_names(parsed: ParsedPlan) -> dict[int, tuple[object, object]]:
     """Each plan row's ID and activity as typed, so a report can name the row."""
     frame = parsed.raw if parsed.raw is not None else parsed.frame
-    cols = [frame[f] if f in frame.columns else None for f in ("id", "activity")]
+    cols = [frame[f].tolist() if f in frame.columns else None for f in ("id", "activity")]  # not .get per row
     def typed(v: object) -> object:
         return None if v is None or (isinstance(v, float) and v != v) else v
-    return {int(r): tuple(None if c is None else typed(c.get(r)) for c in cols) for r in frame.index}
+    return {int(r): tuple(None if c is None else typed(c[i]) for c in cols)
+            for i, r in enumerate(frame.index.tolist())}
 
 
 def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
@@ -304,6 +305,7 @@ def process_file(path: str | Path, opts: Options, model=None) -> FileResult:
                     result.row_names = _row_names(analysis.parsed)
                 return result
             changes = render(analysis, opts, path.name)
+            del analysis   # the cell grid and frames are not needed by the writer: free them before its peak
         if opts.dry_run:
             result.changes = changes.describe()   # only when asked: O(changes) text
         else:

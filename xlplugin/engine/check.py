@@ -14,6 +14,7 @@ import datetime as dt
 import difflib
 import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ from xlplugin.model import (
     Label,
     ParsedPlan,
     PlanTable,
-    cell_ref,
+    col_letter,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -187,7 +188,9 @@ def _runtime_schema(schema, plan: PlanTable, config: Config, frame_cols: set[str
 # --- findings from pandera --------------------------------------------------------------
 
 class _Builder:
-    """Makes Findings for one parsed plan (addresses, headers, raw values)."""
+    """Makes Findings for one parsed plan (addresses, headers, raw values), a rule's rows at a
+    time: a plan where every row breaks a rule makes 100k findings, so values are picked from
+    per-column lists (DataFrame.at costs ~10 µs a cell) and each message is one f-string."""
 
     def __init__(self, parsed: ParsedPlan):
         self.parsed = parsed
@@ -201,42 +204,80 @@ class _Builder:
         """The field as messages name it (the column's own header is in Finding.column)."""
         return field_label(field)
 
-        self._pos: dict[int, int] | None = None
-        self._lists: dict[tuple[str, str], list] = {}
-
-    def _value(self, which: str, row: int, field: str) -> Any:
-        """A cell of the raw or typed frame by Excel row, from per-column lists: a plan
-        where every row has a finding makes 100k lookups, and DataFrame.at costs ~10 µs each."""
-        df = self.raw if which == "raw" else self.parsed.frame
-        if df is None or field not in df.columns:
-            raise KeyError(field)
-        if self._pos is None:
-            self._pos = {r: i for i, r in enumerate(self.parsed.frame.index.tolist())}
+    def _column(self, which: str, field: str) -> list:
+        """A whole column of the raw or typed frame as a list, in the frame's row order."""
         col = self._lists.get((which, field))
         if col is None:
+            df = self.raw if which == "raw" else self.parsed.frame
+            if df is None or field not in df.columns:
+                raise KeyError(field)
             col = self._lists[(which, field)] = df[field].reindex(self.parsed.frame.index).tolist()
-        return col[self._pos[row]]
+        return col
+
+    def _positions(self, rows: list[int]) -> list[int]:
+        if self._pos is None:
+            self._pos = {r: i for i, r in enumerate(self.parsed.frame.index.tolist())}
+        pos = self._pos
+        return [pos[r] for r in rows]
+
+    def fvs(self, rows: list[int], field: str) -> list:
+        """The typed values (parsed.frame) at these rows."""
+        col = self._column("frame", field)
+        return [col[i] for i in self._positions(rows)]
+
+    def shown(self, rows: list[int], field: str) -> list[str]:
+        """_fmt of the typed values at these rows.  A date column is formatted from its
+        int64 nanoseconds, each distinct date once (a Timestamp per cell costs ~5 µs)."""
+        import numpy as np
+        import pandas as pd
+
+        series = self.parsed.frame[field]
+        if series.dtype != "datetime64[ns]":
+            return _fmts(self.fvs(rows, field))
+        nanos = series.to_numpy().view("int64")[np.array(self._positions(rows), dtype="int64")].tolist()
+        nat = np.iinfo("int64").min
+        memo: dict[int, str] = {}
+        out = []
+        for n in nanos:
+            text = memo.get(n)
+            if text is None:
+                text = memo[n] = _fmt(pd.NaT if n == nat else pd.Timestamp(n))
+            out.append(text)
+        return out
 
     def fv(self, row: int, field: str) -> Any:
-        """The typed value (parsed.frame) at this row."""
-        return self._value("frame", row, field)
+        return self.fvs([row], field)[0]
 
-    def raw_value(self, row: int, field: str) -> CellValue:
+    def raw_values(self, rows: list[int], field: str) -> list[CellValue]:
+        """The cells as typed at these rows (blank: None)."""
         try:
-            v = self._value("raw", row, field)
+            col = self._column("raw", field)
         except KeyError:
-            return None
-        return None if v is None or (isinstance(v, float) and v != v) else v
+            return [None] * len(rows)
+        out = [col[i] for i in self._positions(rows)]
+        return [None if isinstance(v, float) and v != v else v for v in out]
+
+    def many(self, rule: str, rows: list[int], field: str, messages: list[str], hints: list[str] | str,
+             severity: str | None = None, values: list | None = None) -> list[Finding]:
+        """One finding per row at the field's cell (the row, when the plan lacks the field)."""
+        c = self.cols.get(field)
+        col = c.col if c else None
+        letter = col_letter(col) if col else ""
+        header = c.header if c else None
+        sev = severity or BY_CODE[rule].severity
+        scope = "cell" if col else "row"
+        sheet = self.plan.sheet
+        vals = self.raw_values(rows, field) if values is None else values
+        hint_list = [hints] * len(rows) if isinstance(hints, str) else hints
+        return [Finding(rule=rule, severity=sev, sheet=sheet, message=m, hint=h,
+                        cell=f"{letter}{r}" if letter else None, row=r, col=col, column=header,
+                        value=v, scope=scope)
+                for r, m, h, v in zip(rows, messages, hint_list, vals, strict=True)]
 
     def at(self, rule: str, row: int, field: str, message: str, hint: str,
            severity: str | None = None, value: Any = ...) -> Finding:
-        c = self.cols.get(field)
-        col = c.col if c else None
-        return Finding(rule=rule, severity=severity or BY_CODE[rule].severity, sheet=self.plan.sheet,
-                       message=message, hint=hint, cell=cell_ref(row, col) if col else None,
-                       row=row, col=col, column=c.header if c else None,
-                       value=self.raw_value(row, field) if value is ... else value,
-                       scope="cell" if col else "row")
+        return self.many(rule, [row], field, [message], hint, severity,
+                         None if value is ... else [value])[0]
 
     def whole(self, rule: str, message: str, hint: str, field: str | None = None,
               value: CellValue = None) -> Finding:
@@ -259,21 +300,53 @@ def _fmt(v: Any) -> str:
     return f'"{v}"' if isinstance(v, str) else str(v)
 
 
-def _failure_rows(err) -> list[int]:
-    fc = err.failure_cases
-    if fc is None or not hasattr(fc, "columns") or "index" not in fc.columns:
-        return []
+def _fmts(values: list) -> list[str]:
+    """_fmt of each value, each distinct value once (dates and amounts repeat down a plan)."""
+    memo: dict[tuple[type, Any], str] = {}
+    out = []
+    for v in values:
+        try:
+            key = (type(v), v)
+            text = memo.get(key)
+            if text is None:
+                text = memo[key] = _fmt(v)
+        except TypeError:   # unhashable: a value no parse makes, formatted anyway
+            text = _fmt(v)
+        out.append(text)
+    return out
+
+
+@dataclass
+class _Failure:
+    """One failed schema rule: what _schema_findings needs of a pandera SchemaError."""
+
+    reason: Any                   # pandera's SchemaErrorReason
+    column: str | None
+    check: Any                    # the Check, or pandera's text for a core check
+    rows: list[int]
+    name: str = ""                # a missing column's name (COLUMN_NOT_IN_DATAFRAME)
+
+
+def _unique_rows(index: Any) -> list[int]:
     seen: dict[int, None] = {}
-    for i in fc["index"].tolist():
+    for i in index:
         if i is not None and i == i:
             seen[int(i)] = None
     return list(seen)
 
 
-def _schema_findings(schema, parsed: ParsedPlan, b: _Builder) -> list[Finding]:
-    from pandera.errors import SchemaError, SchemaErrorReason, SchemaErrors
+def _failure_rows(err) -> list[int]:
+    fc = err.failure_cases
+    if fc is None or not hasattr(fc, "columns") or "index" not in fc.columns:
+        return []
+    return _unique_rows(fc["index"].tolist())
 
-    frame = parsed.frame
+
+def _pandera_failures(schema, frame: pd.DataFrame) -> list[_Failure]:
+    """pandera's own lazy validation: every construct a schema can use, but it formats a
+    message and reshapes a table for every failing check (seconds at 100k failing rows)."""
+    from pandera.errors import SchemaError, SchemaErrors
+
     try:
         schema.validate(frame, lazy=True)
         return []
@@ -281,23 +354,101 @@ def _schema_findings(schema, parsed: ParsedPlan, b: _Builder) -> list[Finding]:
         errors = e.schema_errors
     except SchemaError as e:  # non-lazy paths (e.g. a user check raising)
         errors = [e]
-    out: list[Finding] = []
+    out = []
     for err in errors:
-        reason = getattr(err, "reason_code", None)
         col = getattr(err, "column_name", None)
-        check = getattr(err, "check", None)
+        out.append(_Failure(getattr(err, "reason_code", None), col, getattr(err, "check", None),
+                            _failure_rows(err),
+                            str(getattr(err.schema, "name", None) or col or _column_from_text(str(err)))))
+    return out
+
+
+def _plain_check(check) -> bool:
+    from pandera.api.checks import Check
+
+    return (type(check) is Check and check.groupby is None and check.n_failure_cases is None
+            and not check.raise_warning)
+
+
+def _lean_failures(schema, frame: pd.DataFrame) -> list[_Failure] | None:
+    """The same failures as pandera's lazy validation, in the same order, for the schemas
+    xlplugin ships and most teams write (required, nullable, dtype and plain checks): each
+    check runs through pandera (Check.__call__) and only its failing rows are kept.  None
+    for anything else (coercion, unique, regex columns, groupby checks, a check that raises,
+    a dtype mismatch ...): the caller then asks pandera itself."""
+    import pandas as pd
+    from pandera.engines.pandas_engine import Engine
+    from pandera.errors import SchemaErrorReason
+
+    if getattr(schema, "on_missing_columns", None) is not None or any(
+            getattr(c, "on_missing", None) is not None for c in schema.columns.values()):
+        return None   # pandera warns about those
+    if (schema.strict or schema.ordered or schema.unique or schema.coerce or schema.index is not None
+            or schema.parsers or schema.dtype is not None or schema.add_missing_columns
+            or schema.drop_invalid_rows or not frame.columns.is_unique):
+        return None
+    columns = schema.columns
+    for col in columns.values():
+        if (col.regex or col.coerce or col.unique or col.parsers or col.default is not None
+                or col.drop_invalid_rows or not all(map(_plain_check, col.checks))):
+            return None
+    if not all(map(_plain_check, schema.checks)):
+        return None
+    out = [_Failure(SchemaErrorReason.COLUMN_NOT_IN_DATAFRAME, None, "column_in_dataframe", [],
+                    str(schema.name or name))
+           for name, col in columns.items() if col.required and name not in frame.columns]
+
+    def failed(check, column: str | None, *args) -> bool:
+        """Run one check; False when pandera must take over."""
+        try:
+            result = check(frame, *args)
+        except Exception:
+            return False     # pandera reports it as CHECK_ERROR: let it
+        if isinstance(result.check_output, pd.DataFrame):
+            return False     # element-wise over a frame: pandera reshapes those cases
+        if not result.check_passed:
+            fc = result.failure_cases
+            rows = [] if fc is None else _unique_rows(fc.index.tolist())
+            out.append(_Failure(SchemaErrorReason.DATAFRAME_CHECK, column, check, rows))
+        return True
+
+    for name, col in columns.items():
+        if name not in frame.columns:
+            continue
+        series = frame[name]
+        if not col.nullable and series.hasnans:
+            out.append(_Failure(SchemaErrorReason.SERIES_CONTAINS_NULLS, name, "not_nullable",
+                                series.index[series.isna().to_numpy()].tolist()))
+        if col.dtype is not None and col.dtype.check(Engine.dtype(series.dtype), series) is not True:
+            return None
+        if not all(failed(check, name, name) for check in col.checks):
+            return None
+    if not all(failed(check, None) for check in schema.checks):
+        return None
+    return out
+
+
+def _schema_findings(schema, parsed: ParsedPlan, b: _Builder) -> list[Finding]:
+    from pandera.errors import SchemaErrorReason
+
+    frame = parsed.frame
+    failures = _lean_failures(schema, frame)
+    if failures is None:
+        failures = _pandera_failures(schema, frame)
+    out: list[Finding] = []
+    for err in failures:
+        reason, col, check = err.reason, err.column, err.check
         if reason == SchemaErrorReason.COLUMN_NOT_IN_DATAFRAME:
-            out.append(_missing_column(b, str(getattr(err.schema, "name", None) or col
-                                              or _column_from_text(str(err)))))
+            out.append(_missing_column(b, err.name))
         elif reason == SchemaErrorReason.SERIES_CONTAINS_NULLS:
-            for row in _failure_rows(err):
-                out.append(b.at("XP202", row, col, f"{b.header(col)} is required (the cell is blank)",
-                                _required_hint(col), value=None))
+            label, n = b.header(col), len(err.rows)
+            out += b.many("XP202", err.rows, col, [f"{label} is required (the cell is blank)"] * n,
+                          _required_hint(col), values=[None] * n)
         elif check is not None and hasattr(check, "name"):
-            out.extend(_check_findings(check, col, _failure_rows(err), frame, b))
+            out.extend(_check_findings(check, col, err.rows, frame, b))
         elif reason == SchemaErrorReason.WRONG_DATATYPE and col:
             out.append(b.whole("XP290", f"{b.header(col)} does not have the type the schema expects "
-                                        f"({err.check})", "check the schema's dtype for this column", col))
+                                        f"({check})", "check the schema's dtype for this column", col))
         else:
             out.append(b.whole("XP290", f"schema check failed: {check or reason}",
                                "see the schema file", col))
@@ -318,67 +469,76 @@ def _required_hint(field: str) -> str:
     }.get(field, f"fill in {field}")
 
 
+def _close_match(value: str, allowed: list[str]) -> str | None:
+    """The allowed value a mistyped one was probably meant to be."""
+    close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.6) or \
+        difflib.get_close_matches(value.casefold(), [a.casefold() for a in allowed], n=1, cutoff=0.6)
+    if close and close[0] not in allowed:
+        close = [allowed[[a.casefold() for a in allowed].index(close[0])]]
+    return close[0] if close else None
+
+
 def _check_findings(check, col: str | None, rows: list[int], frame: pd.DataFrame,
                     b: _Builder) -> list[Finding]:
+    """The findings of one failed check, a rule's rows at a time (see _Builder)."""
     name = check.name
     st = dict(check.statistics or {})
-    out: list[Finding] = []
     if name == "xp_not_negative":
         low = float(st.get("min_value", 0) or 0)
-        for r in rows:
-            v = b.fv(r, col)
-            if low == 0:
-                out.append(b.at("XP203", r, col, f"{b.header(col)} must not be negative, found {_fmt(v)}",
-                                f"type {_fmt(abs(v))}; record refunds or savings in their own row"))
-            else:
-                out.append(b.at("XP203", r, col, f"{b.header(col)} must be at least {_fmt(low)}, found {_fmt(v)}",
-                                "the team schema sets this minimum"))
-    elif name == "xp_one_of":
+        label, vs = b.header(col), b.fvs(rows, col)
+        shown = _fmts(vs)
+        if low == 0:
+            return b.many("XP203", rows, col, [f"{label} must not be negative, found {v}" for v in shown],
+                          [f"type {v}; record refunds or savings in their own row"
+                           for v in _fmts([abs(v) for v in vs])])
+        return b.many("XP203", rows, col, [f"{label} must be at least {_fmt(low)}, found {v}" for v in shown],
+                      "the team schema sets this minimum")
+    if name == "xp_one_of":
         allowed = [str(a) for a in st.get("allowed", [])]
-        for r in rows:
-            v = b.fv(r, col)
-            close = difflib.get_close_matches(str(v), allowed, n=1, cutoff=0.6) or \
-                difflib.get_close_matches(str(v).casefold(), [a.casefold() for a in allowed], n=1, cutoff=0.6)
-            if close and close[0] not in allowed:
-                close = [allowed[[a.casefold() for a in allowed].index(close[0])]]
-            hint = (f'did you mean "{close[0]}"? ' if close else "") + "allowed: " + ", ".join(allowed)
-            out.append(b.at("XP208", r, col, f"{b.header(col)} {_fmt(v)} is not an allowed value", hint))
-    elif name == "xp_within_period":
+        listed = "allowed: " + ", ".join(allowed)
+        vs = b.fvs(rows, col)
+        hints: dict[str, str] = {}   # one fuzzy match per distinct value
+        for v in set(map(str, vs)):
+            close = _close_match(v, allowed)
+            hints[v] = (f'did you mean "{close}"? ' if close else "") + listed
+        label = b.header(col)
+        return b.many("XP208", rows, col, [f"{label} {v} is not an allowed value" for v in _fmts(vs)],
+                      [hints[str(v)] for v in vs])
+    if name == "xp_within_period":
         lo, hi = st.get("min_value"), st.get("max_value")
         period = f"{lo or '...'}..{hi or '...'}"
-        for r in rows:
-            v = b.fv(r, col)
-            out.append(b.at("XP205", r, col,
-                            f"{b.header(col)} {_fmt(v)} is outside the plan period {period}",
-                            "move the activity into the period, or split it; the period is "
-                            "period_start/period_end in xlplugin.toml"))
-    elif name == "xp_unique":
+        label = b.header(col)
+        return b.many("XP205", rows, col,
+                      [f"{label} {v} is outside the plan period {period}" for v in b.shown(rows, col)],
+                      "move the activity into the period, or split it; the period is "
+                      "period_start/period_end in xlplugin.toml")
+    if name == "xp_unique":
         first: dict[Any, int] = {}
-        key = frame[col].map(lambda v: v.strip().casefold() if isinstance(v, str) else v)
-        for r, k in zip(frame.index.tolist(), key.tolist(), strict=True):
+        keys = [v.strip().casefold() if isinstance(v, str) else v for v in frame[col].tolist()]
+        for r, k in zip(frame.index.tolist(), keys, strict=True):
             if k is not None and k == k:
                 first.setdefault(k, r)
-        for r in rows:
-            v = b.fv(r, col)
-            out.append(b.at("XP206", r, col,
-                            f"{b.header(col)} {_fmt(v)} is already used in row {first.get(key.at[r], '?')}",
-                            "give every activity its own ID"))
-    elif name == "xp_ordered":
+        label = b.header(col)
+        row_keys = [keys[i] for i in b._positions(rows)]
+        return b.many("XP206", rows, col,
+                      [f"{label} {v} is already used in row {first.get(k, '?')}"
+                       for v, k in zip(b.shown(rows, col), row_keys, strict=True)],
+                      "give every activity its own ID")
+    if name == "xp_ordered":
         a, t = st["first"], st["then"]
-        for r in rows:
-            out.append(b.at("XP204", r, t,
-                            f"{b.header(t)} {_fmt(b.fv(r, t))} is before {b.header(a)} "
-                            f"{_fmt(b.fv(r, a))}",
-                            "swap the two dates if they were entered the wrong way round, "
-                            "or correct the year"))
-    elif name == "xp_not_above":
+        la, lt = b.header(a), b.header(t)
+        return b.many("XP204", rows, t,
+                      [f"{lt} {x} is before {la} {y}"
+                       for x, y in zip(b.shown(rows, t), b.shown(rows, a), strict=True)],
+                      "swap the two dates if they were entered the wrong way round, or correct the year")
+    if name == "xp_not_above":
         c, lim = st["column"], st["limit"]
-        for r in rows:
-            out.append(b.at("XP209", r, c,
-                            f"{b.header(c)} ({_fmt(b.fv(r, c))}) exceed {b.header(lim)} "
-                            f"({_fmt(b.fv(r, lim))})",
-                            f"{b.header(c)} are a subset of {b.header(lim)}: check both numbers"))
-    elif name == "xp_no_duplicate_rows":
+        lc, ll = b.header(c), b.header(lim)
+        return b.many("XP209", rows, c,
+                      [f"{lc} ({x}) exceed {ll} ({y})"
+                       for x, y in zip(b.shown(rows, c), b.shown(rows, lim), strict=True)],
+                      f"{lc} are a subset of {ll}: check both numbers")
+    if name == "xp_no_duplicate_rows":
         cols = [c for c in st.get("columns", []) if c in frame]
         import pandas as pd
 
@@ -386,42 +546,43 @@ def _check_findings(check, col: str | None, rows: list[int], frame: pd.DataFrame
             return tuple(None if v is None or (not isinstance(v, str) and pd.isna(v))
                          else v.strip().casefold() if isinstance(v, str) else v for v in values)
 
-        sub = frame[cols]
+        tuples = list(frame[cols].itertuples(index=False, name=None))
         firsts: dict[tuple, int] = {}
-        for r, tup in zip(sub.index.tolist(), sub.itertuples(index=False, name=None), strict=True):
+        for r, tup in zip(frame.index.tolist(), tuples, strict=True):
             firsts.setdefault(key(tup), r)
         target = "activity" if "activity" in frame else cols[0]
-        for r in rows:
-            tup = key(sub.loc[r].tolist())
-            out.append(b.at("XP207", r, target,
-                            f"row repeats row {firsts.get(tup, '?')} ("
-                            + ", ".join(b.header(c) for c in cols) + " all the same)",
-                            "delete the copy, or change what makes it a different activity"))
-    elif name == "xp_consistent":
+        named = ", ".join(b.header(c) for c in cols)
+        return b.many("XP207", rows, target,
+                      [f"row repeats row {firsts.get(key(tuples[i]), '?')} ({named} all the same)"
+                       for i in b._positions(rows)],
+                      "delete the copy, or change what makes it a different activity")
+    if name == "xp_consistent":
         from xlplugin.engine.checks import consistent_expected
         c = st["column"]
         formulas = st.get("formulas", [])
         exp = consistent_expected(frame, formulas[0]) if formulas else None
-        for r in rows:
-            shown = f" = {_fmt(float(exp.at[r]))}" if exp is not None and exp.at[r] == exp.at[r] else ""
-            out.append(b.at("XP210", r, c,
-                            f"stored {b.header(c)} {_fmt(b.fv(r, c))} disagrees with "
-                            f"{formulas[0] if formulas else 'its inputs'}{shown}",
-                            f"use a formula for {b.header(c)} so it follows its inputs"))
-    else:
-        # A check from a team schema (or a pandera built-in): name + statistics.
-        stats = ", ".join(f"{k}={v}" for k, v in st.items() if v is not None)
-        what = f"{name}({stats})" if stats else name
-        if not rows:
-            out.append(b.whole("XP290", f"{b.header(col) if col else 'the plan'} fails {what}",
-                               "see the team schema", col))
-        for r in rows:
-            v = b.fv(r, col) if col in frame else None
-            out.append(b.at("XP290", r, col,
-                            f"{b.header(col)} {_fmt(v)} fails {what}" if col else f"row fails {what}",
-                            "see the team schema for what this check expects")
-                       if col else b.at("XP290", r, "", f"row fails {what}", "see the team schema"))
-    return out
+        expected = exp.tolist() if exp is not None else None
+        label = b.header(c)
+        against = formulas[0] if formulas else "its inputs"
+        at_rows = [expected[i] for i in b._positions(rows)] if expected is not None else []
+        shown = [f" = {_fmt(float(e))}" if e == e else "" for e in at_rows] or [""] * len(rows)
+        return b.many("XP210", rows, c,
+                      [f"stored {label} {v} disagrees with {against}{e}"
+                       for v, e in zip(b.shown(rows, c), shown, strict=True)],
+                      f"use a formula for {label} so it follows its inputs")
+    # A check from a team schema (or a pandera built-in): name + statistics.
+    stats = ", ".join(f"{k}={v}" for k, v in st.items() if v is not None)
+    what = f"{name}({stats})" if stats else name
+    out: list[Finding] = []
+    if not rows:
+        out.append(b.whole("XP290", f"{b.header(col) if col else 'the plan'} fails {what}",
+                           "see the team schema", col))
+    if not col:
+        return out + b.many("XP290", rows, "", [f"row fails {what}"] * len(rows), "see the team schema")
+    vs = b.fvs(rows, col) if col in frame else [None] * len(rows)
+    label = b.header(col)
+    return out + b.many("XP290", rows, col, [f"{label} {v} fails {what}" for v in _fmts(vs)],
+                        "see the team schema for what this check expects")
 
 
 def _missing_column(b: _Builder, field: str) -> Finding:
@@ -542,24 +703,23 @@ def _kpi_stage(parsed: ParsedPlan, labels: list[Label], b: _Builder) -> list[Fin
     stages = _stages(parsed, labels)
     mismatch = stages.isin(["Upstream", "Downstream"]) & kpi_stage.notna() & (kpi_stage != stages)
     activity = parsed.frame.get("activity")
-    out = []
     mask = mismatch.to_numpy()
     acts = activity[mask].tolist() if activity is not None else None
-    for i, (row, text, stage) in enumerate(zip(mismatch.index[mask].tolist(), kpi[mask].tolist(),
-                                               stages[mask].tolist(), strict=True)):
+    rows = mismatch.index[mask].tolist()
+    messages, hints = [], []
+    hint = {"upstream": "upstream work is measured by insight, awareness or perception (e.g. concept score)"
+                        "; or correct the row's stage",
+            "downstream": "downstream work is measured by conversions, revenue or ROI; or correct the row's stage"}
+    for i, (text, stage) in enumerate(zip(kpi[mask].tolist(), stages[mask].tolist(), strict=True)):
         own = stage.lower()
         other = "downstream" if own == "upstream" else "upstream"
         name = str(acts[i]) if acts is not None and acts[i] else ""
         # a cell may hold 32,767 characters: quote a short head so the message fits a cell too
         what = f' "{name[:80]}{"..." if len(name) > 80 else ""}"' if name else ""
         article = "an" if own == "upstream" else "a"
-        out.append(b.at("XP303", row, "kpi",
-                        f'KPI "{text}" measures {other} results, but this{what} is {article} {own} activity',
-                        ("upstream work is measured by insight, awareness or perception "
-                         "(e.g. concept score)" if own == "upstream" else
-                         "downstream work is measured by conversions, revenue or ROI")
-                        + "; or correct the row's stage"))
-    return out
+        messages.append(f'KPI "{text}" measures {other} results, but this{what} is {article} {own} activity')
+        hints.append(hint[own])
+    return b.many("XP303", rows, "kpi", messages, hints)
 
 
 # --- the driver -------------------------------------------------------------------------
@@ -568,13 +728,14 @@ def _merge(parse_findings: list[Finding], schema_findings: list[Finding]) -> lis
     """One story per cell: an unreadable cell is not also 'missing'; a placeholder in a
     required column becomes the required-value error that mentions it."""
     by_cell = {(f.row, f.col): f for f in parse_findings if f.cell}
-    out = list(parse_findings)
+    out: list[Finding] = []
+    replaced: set[int] = set()   # parse findings a schema finding takes over (by identity)
     for f in schema_findings:
         p = by_cell.get((f.row, f.col)) if f.cell else None
         if p is None:
             out.append(f)
         elif f.rule == "XP202" and p.rule == "XP106":
-            out.remove(p)
+            replaced.add(id(p))
             label = f.message.split(" is required", 1)[0]
             f.message = f"{label} is required; {_fmt(p.value)} is a placeholder"
             f.value = p.value
@@ -582,7 +743,7 @@ def _merge(parse_findings: list[Finding], schema_findings: list[Finding]) -> lis
         elif p.severity == "warning" and f.rule != "XP202":
             out.append(f)   # a readable text value is still checked (e.g. negative)
         # else: the parse error already tells the story of this cell
-    return out
+    return [f for f in parse_findings if id(f) not in replaced] + out
 
 
 def check_plan(parsed: ParsedPlan, config: Config | None = None, labels: list[Label] | None = None,

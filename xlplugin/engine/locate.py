@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from xlplugin import model
 from xlplugin.config import Config
@@ -442,25 +443,39 @@ def _is_blank_row(line: list[model.CellValue], j1: int, j2: int) -> bool:
 
 def _is_total_label(v: model.CellValue) -> bool:
     """'Total', 'Grand total', 'OVERALL', 'Paid media total', 'Gesamt', '合計'."""
-    return type(v) is str and bool(_total_labels([v]))
+    return type(v) is str and "\n" not in v and len(v) <= 60 and bool(_total_labels([v]))
 
 
 _TOTAL_START = re.compile(
     r"^[ \t]*(?:grand ?total|sub-? ?total|totals?|sum|overall|total general|gesamt\w*|summe|tong cong|"
     r"tổng cộng|tổng|totale|totaal|合計|合计|总计|總計|小計|小计)\b", re.I | re.M)
-_TOTAL_END = re.compile(r"\b(?:total|totals|subtotal|gesamt|totale|totaal)[ \t]*$", re.I | re.M)
+_END_WORDS = ("total", "totals", "subtotal", "gesamt", "totale", "totaal")
+# A label ending in a totals word, matched on the reversed text: anchored at line starts,
+# the regex engine tries one place per line instead of every character (3x faster).
+_TOTAL_END_REVERSED = re.compile(r"^[ \t]*(?:" + "|".join(w[::-1] for w in _END_WORDS) + r")\b", re.I | re.M)
 
 
 def _total_labels(values) -> set[str]:
     """The texts among `values` that label a totals row ('Total', 'Grand total', 'OVERALL',
-    'Paid media total', 'Gesamt', '合計'), found in two regex passes over them all: a plan of
-    100k rows has 100k distinct activity names."""
-    distinct = {v for v in values if type(v) is str and "\n" not in v and len(v) <= 60}
-    if not distinct:
+    'Paid media total', 'Gesamt', '合計'): single lines of at most 60 characters, found in
+    two regex passes over all the values joined (a plan of 1M rows has 1M distinct activity
+    names: no per-value Python work).  A line of a multi-line text may be returned too; no
+    single-line cell that is not a totals label equals one."""
+    vals = values if isinstance(values, list) else list(values)
+    try:
+        text = "\n".join(vals)
+    except TypeError:   # blanks, numbers: the texts only
+        text = "\n".join([v for v in vals if type(v) is str])
+    if not text:
         return set()
-    text = "\n".join(distinct)
+    found = _matched_lines(text, _TOTAL_START) | {
+        line[::-1] for line in _matched_lines(text[::-1], _TOTAL_END_REVERSED)}
+    return {line for line in found if len(line) <= 60}
+
+
+def _matched_lines(text: str, pattern: re.Pattern) -> set[str]:
     out = set()
-    for m in (*_TOTAL_START.finditer(text), *_TOTAL_END.finditer(text)):
+    for m in pattern.finditer(text):
         a = text.rfind("\n", 0, m.start()) + 1
         b = text.find("\n", m.end())
         out.add(text[a:b if b >= 0 else len(text)])
@@ -491,7 +506,11 @@ def _data_rows(grid: model.Grid, header_row: int, c1: int, c2: int, columns: lis
     text_js = sorted({c - grid.origin_col for c in label_cols if c >= grid.origin_col})
     end = grid.max_row if stop_row is None else min(stop_row, grid.max_row)
     lines = grid.cells[header_row + 1 - grid.origin_row:end + 1 - grid.origin_row]
-    totals = _total_labels(line[j] for line in lines for j in text_js if j < len(line))
+    try:   # rows as wide as the label columns (calamine's usual output): picked in C
+        labels = [v for j in text_js for v in map(itemgetter(j), lines)]
+    except IndexError:
+        labels = [line[j] for line in lines for j in text_js if j < len(line)]
+    totals = _total_labels(labels)
     rows: list[int] = []
     last = header_row
     blank_run = 0

@@ -164,10 +164,8 @@ def _numeric_cells(col: pd.Series) -> np.ndarray:
     import numpy as np
 
     number_types = {int, float, np.float64, np.float32, np.int64, np.int32}
-    ok = np.array(col.map(lambda v: type(v) in number_types).to_numpy(dtype=bool))
-    if ok.any():
-        ok[ok] = np.array([v == v for v in col.to_numpy()[ok]], dtype=bool)
-    return ok
+    # a list comprehension over the values: Series.map costs ~5x more per cell
+    return np.array([type(v) in number_types and v == v for v in col.tolist()], dtype=bool)
 
 
 def effective_numbers(parsed: ParsedPlan, fld: str) -> pd.Series:
@@ -197,6 +195,7 @@ def effective_dates(parsed: ParsedPlan, fld: str) -> pd.Series:
     """Date field as Excel's date criteria see it: a date where the cell is a date (or a
     number parse turned into one); NaT where it is text (a date typed as text is not
     matched by ">="&DATE(...)) or blank."""
+    import numpy as np
     import pandas as pd
 
     frame = parsed.frame
@@ -205,7 +204,7 @@ def effective_dates(parsed: ParsedPlan, fld: str) -> pd.Series:
     if raw is None or fld not in getattr(raw, "columns", ()):
         return values
     col = raw[fld].reindex(frame.index)
-    ok = col.map(lambda v: isinstance(v, (dt.date, dt.datetime)) or is_excel_number(v)).to_numpy(dtype=bool)
+    ok = np.array([isinstance(v, (dt.date, dt.datetime)) or is_excel_number(v) for v in col.tolist()], dtype=bool)
     return values.where(ok)
 
 
@@ -232,7 +231,8 @@ def row_values(metric: Metric, numbers: Mapping[str, pd.Series], total_budget: f
     with np.errstate(divide="ignore", invalid="ignore"):
         result = metric.compute(**kwargs)
     result = np.broadcast_to(result, (n,))
-    return [(float(v) if m else NA) if k else "" for v, k, m in zip(result, ok, measurable, strict=True)]
+    return [(v if m else NA) if k else "" for v, k, m in zip(result.astype("float64").tolist(), ok.tolist(),
+                                                             measurable.tolist(), strict=True)]
 
 
 def excel_sum(values: pd.Series | np.ndarray) -> float:

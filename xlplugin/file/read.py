@@ -141,7 +141,9 @@ class Workbook:
             if sheet.height * sheet.width > DENSE_CELLS:
                 cells = _sparse_rows(sheet, start[0] if start else 0)
             else:
-                cells = [[None if v == "" else v for v in r]
+                # calamine's "" for a blank cell becomes None; a full row (the usual
+                # case) is kept as it is, found in C by `in`
+                cells = [r if "" not in r else [None if v == "" else v for v in r]
                          for r in sheet.to_python(skip_empty_area=True)]
         except BaseException as e:
             if not _is_calamine_error(e):
@@ -463,17 +465,31 @@ def _safe_cut(buf: bytearray) -> int:
     return gt + 1 if gt >= 0 else len(buf) - len(_MARK_CLOSE)
 
 
+TEXTS_KEPT = 50_000   # distinct texts a big sheet shares one object for (the first seen)
+
+
 def _sparse_rows(sheet: Any, first: int) -> list[list[model.CellValue]]:
-    """A big, mostly blank sheet (a stray value at row 1,048,576) row by row: a blank row
-    costs one shared reference instead of a list of Nones, so memory follows the values."""
+    """A big sheet row by row: a blank row costs one shared reference instead of a list of
+    Nones (a stray value at row 1,048,576), so memory follows the values; and a text that
+    repeats (a million rows of a few channels, owners, statuses) is one object, not one
+    per cell."""
     cells: list[list[model.CellValue]] = []
+    texts: dict[str, str] = {}
+    seen = texts.get
+
+    def keep(v: str) -> str:
+        if len(texts) < TEXTS_KEPT:
+            texts[v] = v
+        return v
+
     for i, row in enumerate(sheet.iter_rows()):
         if i < first:
             continue                    # iter_rows starts at row 1; the grid at its origin
         n = len(row)
         while n and row[n - 1] == "":
             n -= 1
-        cells.append([None if v == "" else v for v in row[:n]] if n else _EMPTY_ROW)
+        cells.append([None if v == "" else (seen(v) or keep(v)) if type(v) is str else v
+                      for v in row[:n]] if n else _EMPTY_ROW)
     return cells
 
 

@@ -199,6 +199,8 @@ def metric_changes(parsed: ParsedPlan) -> ChangeList:
     rows = range(first, last + 1)
     table_cols: list[TableColumn] = []
     columns: list[FormulaColumn] = []
+    index = parsed.frame.index.tolist()
+    every_row = index == list(rows)
     for m, header, col in cols:
         if plan.table is not None:   # a calculated column: the same formula on every row
             rref = {f: refs.this_row(fields[f].col, 0) for f in m.inputs}
@@ -212,8 +214,8 @@ def metric_changes(parsed: ParsedPlan) -> ChangeList:
                 rref[M.TOTAL] = f"SUM({refs.column(fields['budget'].col).split('!', 1)[1]})"
             formula = M.row_formula(m, rref)
         values = M.row_values(m, numbers, total_budget)
-        if list(parsed.frame.index) != list(rows):   # rows parse left out get no cached value
-            by_row = dict(zip(parsed.frame.index, values, strict=True))
+        if not every_row:   # rows parse left out get no cached value
+            by_row = dict(zip(index, values, strict=True))
             values = [by_row.get(r, "") for r in rows]
         columns.append(FormulaColumn(plan.sheet, col, first, formula, tuple(values),
                                      Style(number_format=m.format_for(parsed.money_format), halign="right"),
@@ -277,7 +279,17 @@ def plan_data(parsed: ParsedPlan, labels: list[Label] | None) -> pd.DataFrame:
     fields = parsed.plan.fields
     d = pd.DataFrame(index=frame.index)
     cells = stage_cells(parsed, labels)
-    d["stage"] = [stage_key(cells.get(int(r))) for r in frame.index]
+    keys: dict[object, str] = {}   # stage_key of each distinct value once
+    stages = []
+    for r in frame.index.tolist():
+        v = cells.get(r)
+        k = keys.get(v) if isinstance(v, str) else None
+        if k is None:
+            k = stage_key(v)
+            if isinstance(v, str):
+                keys[v] = k
+        stages.append(k)
+    d["stage"] = stages
     for f in ("budget", "actual", "leads", "conversions", "revenue"):
         if f in fields and f in frame.columns:
             d[f] = M.effective_numbers(parsed, f)
@@ -285,11 +297,12 @@ def plan_data(parsed: ParsedPlan, labels: list[Label] | None) -> pd.DataFrame:
         d["start"] = M.effective_dates(parsed, "start")
     if "channel" in fields:
         src = parsed.raw if parsed.raw is not None and "channel" in parsed.raw.columns else frame
-        d["channel"] = [v if isinstance(v, str) and v != "" else None for v in src["channel"].reindex(frame.index)]
+        d["channel"] = [v if isinstance(v, str) and v != "" else None
+                        for v in src["channel"].reindex(frame.index).tolist()]
     occ = occupied_field(parsed.plan)
     if occ is not None:
         src = parsed.raw if parsed.raw is not None and occ in parsed.raw.columns else frame
-        d["occupied"] = [not _is_blank(v) for v in src[occ].reindex(frame.index)]
+        d["occupied"] = [not _is_blank(v) for v in src[occ].reindex(frame.index).tolist()]
     else:
         d["occupied"] = True
     return d

@@ -59,6 +59,22 @@ def as_text(v: CellValue) -> str:
     return str(v)
 
 
+def _texts(values: list[CellValue]) -> list[str]:
+    """as_text of each value, each distinct value once (a column of findings repeats them)."""
+    memo: dict[tuple[type, CellValue], str] = {}
+    out = []
+    for v in values:
+        try:
+            key = (type(v), v)
+            t = memo.get(key)
+            if t is None:
+                t = memo[key] = as_text(v)
+        except TypeError:   # unhashable: shown all the same
+            t = as_text(v)
+        out.append(t)
+    return out
+
+
 MAX_CELL_TEXT = 32767   # Excel's limit on the characters of a cell
 
 
@@ -101,14 +117,24 @@ def validation_changes(findings: list[Finding], parsed: ParsedPlan | None,
     by_cell: dict[tuple[str, int, int], list[Finding]] = {}
     for f in findings:
         if f.cell and f.row and f.col:
-            by_cell.setdefault((f.sheet, f.row, f.col), []).append(f)
+            key = (f.sheet, f.row, f.col)
+            group = by_cell.get(key)
+            if group is None:
+                by_cell[key] = [f]
+            else:
+                group.append(f)
     notes: Counter[str] = Counter()
-    for (sheet, row, col), group in sorted(by_cell.items()):
-        worst = max(group, key=lambda f: _RANK.get(f.severity, 0)).severity
-        changes.add(MarkCell(sheet, row, col, fill=_FILL.get(worst, MARK_ERROR)))
+    marks = []
+    for key in sorted(by_cell):
+        group = by_cell[key]
+        worst = group[0].severity if len(group) == 1 else \
+            max(group, key=lambda f: _RANK.get(f.severity, 0)).severity
+        sheet, row, col = key
+        marks.append(MarkCell(sheet, row, col, fill=_FILL.get(worst, MARK_ERROR)))
         if notes[sheet] < MAX_NOTES_PER_SHEET:
             notes[sheet] += 1
-            changes.add(SetNote(sheet, row, col, note_text(group)))
+            marks.append(SetNote(sheet, row, col, note_text(group)))
+    changes.add(*marks)
     capped = any(n >= MAX_NOTES_PER_SHEET for n in notes.values()) and len(by_cell) > sum(notes.values())
     sheet = validation_sheet(findings, parsed, source_name, notes_capped=capped)
     changes.add(sheet)
@@ -156,21 +182,25 @@ def validation_sheet(findings: list[Finding], parsed: ParsedPlan | None, source_
     for c, name in enumerate(COLUMNS, start=1):
         put(header_row, c, name, HEADER)
     # One row per finding, written as blocks of values (one per column); the severity
-    # cell's fill follows the severity, so those stay single cells.
+    # cell's fill follows the severity, so those stay single cells (one Style per severity).
     first = header_row + 1
-    for i, f in enumerate(findings):
-        put(first + i, 1, f.severity, Style(fill=_FILL.get(f.severity)))
+    fills = {sev: Style(fill=_FILL.get(sev)) for sev in {f.severity for f in findings}}
+    cells += [SetCell(SHEET, first + i, 1, f.severity, None, fills[f.severity])
+              for i, f in enumerate(findings)]
     columns = []
     if findings:
         texts = (
             [f.rule for f in findings], [f.sheet for f in findings], [_where(f) for f in findings],
-            [f.column or "" for f in findings], [as_text(f.value) for f in findings],
+            [f.column or "" for f in findings], _texts([f.value for f in findings]),
             [f.message for f in findings], [f.hint for f in findings],
         )
         for c, vals in enumerate(texts, start=2):
-            columns.append(ValueColumn(SHEET, c, first, tuple(_fit(v) for v in vals),
+            columns.append(ValueColumn(SHEET, c, first, tuple(v if len(v) <= MAX_CELL_TEXT else _fit(v)
+                                                              for v in vals),
                                        style=LINK if c == 4 else None))
-    links = [Hyperlink(first + i, 4, _link_target(f, parsed), tooltip=f"Go to {f.location()}")
+    quoted = {name: quote_sheet(name) for name in {f.sheet for f in findings}}
+    links = [Hyperlink(first + i, 4, f"{quoted[f.sheet]}!{f.cell}", tooltip=f"Go to {f.sheet}!{f.cell}")
+             if f.cell else Hyperlink(first + i, 4, _link_target(f, parsed), tooltip=f"Go to {f.location()}")
              for i, f in enumerate(findings[:MAX_LINKS])]
     tab = "C00000" if errors else ("FFC000" if warnings else "00B050")
     return ReplaceSheet(
