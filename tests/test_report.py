@@ -107,6 +107,25 @@ def test_rich_report_prints_brackets_literally():
     assert '"[bold]Search[/bold]"' in buf.getvalue()
 
 
+def test_rich_report_wraps_long_messages_in_their_column():
+    buf = io.StringIO()
+    long = "budget must be a number, found " + "a very long piece of text " * 4 + "Supercalifragilistic" * 3
+    fs = [Finding("XP101", "error", "Plan", long, hint="type the amount as a number", cell=f"K{r}", row=r,
+                  col=11, file="p.xlsx") for r in (8, 1200)]
+    print_findings(fs, Console(file=buf, width=60, color_system=None))
+    lines = buf.getvalue().splitlines()
+    body = [ln for ln in lines if ln.startswith("   K")]
+    assert [ln.split()[:3] for ln in body] == [["K8", "error", "XP101"], ["K1200", "error", "XP101"]]
+    start = body[0].index("budget")
+    assert body[1].index("budget") == start            # one column for the messages of a sheet
+    rest = [ln for ln in lines if ln.startswith(" " * start) and ln.strip()]
+    assert rest and all(len(ln) <= 60 for ln in lines)
+    assert sum("type the amount as a number" in ln for ln in rest) == 2
+    # every word of the message is printed, folded or wrapped, none cut
+    printed = "".join(ln[start:] for ln in lines if len(ln) > start).replace(" ", "")
+    assert long.replace(" ", "") in printed.replace("typetheamountasanumber", "|")
+
+
 def test_text_format_and_unknown_format(findings):
     text = format_findings(findings, "text")
     assert "K8" in text and "hint:" in text and text.endswith("3 errors, 2 warnings in 4 files\n")
