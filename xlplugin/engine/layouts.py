@@ -9,6 +9,7 @@ numbers with the same findings as any number cell.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
@@ -59,6 +60,8 @@ _WEEKDAYS.update({"thu hai": 0, "thu ba": 1, "thu tu": 2, "thu nam": 3, "thu sau
 
 
 def _fold(text: str) -> str:
+    if text.isascii():       # most cells: no accents to strip (locate folds every cell of 300 rows)
+        return text.lower().strip(" .:")
     s = unicodedata.normalize("NFKD", text.casefold().replace("đ", "d"))
     return "".join(ch for ch in s if not unicodedata.combining(ch)).strip(" .:")
 
@@ -73,6 +76,13 @@ def period_label(v: CellValue) -> str | None:
         return str(int(v))   # years across: 2026 | 2027 | 2028
     if not isinstance(v, str):
         return None
+    return _period_text(v)
+
+
+@functools.lru_cache(maxsize=8192)
+def _period_text(v: str) -> str | None:
+    """period_label of a text; cached, as locate tries each of the first 300 rows as a header
+    and a plan's texts repeat (owners, channels, KPIs)."""
     s = _fold(v)
     if re.fullmatch(r"(?:fy\s*'?)?(?:19|20)\d{2}|fy\s*'?\d{2}", s):
         return v.strip()

@@ -253,7 +253,10 @@ def _header_like(cells: dict[int, model.CellValue], cols: list[int]) -> bool:
     vals = [cells[c] for c in cols if c in cells]
     if len(vals) < 2:
         return False
-    texts = sum(isinstance(v, str) and read_number(v) is None for v in vals)
+    strings = [v for v in vals if isinstance(v, str)]
+    if len(strings) < 0.7 * len(vals):        # most data rows: no need to read the texts as numbers
+        return False
+    texts = sum(read_number(v) is None for v in strings)
     return texts / len(vals) >= 0.7
 
 
