@@ -153,18 +153,24 @@ def apply_patches(w: _Writer) -> None:
         if edits.col_widths and not w.state.owns(sheet) and not w.state.of("cols", sheet):
             w.state.add("cols", sheet, raw=get_cols(base))
         res = patch_sheet(base, edits, w.styles(), date1904=w.edit.pkg.date1904)
-        out = res.xml
-        if sheet in w.drop_validations:
-            out = remove_validations(out, w.drop_validations[sheet])
-        written = {cell_ref(*cell) for cell in _written(edits, res)} if restore else set()
-        originals = {ref: raw for ref, raw in restore.items() if ref in written}  # written again now
-        restore = {ref: raw for ref, raw in restore.items() if ref not in written}
-        if restore:
-            out = put_cells(out, {split_ref(ref): raw for ref, raw in restore.items()})
-        if sheet in w.drop_dimension:
-            out = remove_dimension(out)
-        if out != xml:
-            w.edit.set(info.part, out)
+        originals: dict[str, str] = {}
+        if sheet in w.drop_validations or restore or sheet in w.drop_dimension:
+            # A full clear: the few edits left work on the whole part.
+            out = res.xml
+            if sheet in w.drop_validations:
+                out = remove_validations(out, w.drop_validations[sheet])
+            written = {cell_ref(*cell) for cell in _written(edits, res)} if restore else set()
+            originals = {ref: raw for ref, raw in restore.items() if ref in written}  # written again now
+            restore = {ref: raw for ref, raw in restore.items() if ref not in written}
+            if restore:
+                out = put_cells(out, {split_ref(ref): raw for ref, raw in restore.items()})
+            if sheet in w.drop_dimension:
+                out = remove_dimension(out)
+            if out != xml:
+                w.edit.set(info.part, out)
+                w.sheets_patched.add(sheet)
+        elif res.changed or base != xml:
+            w.edit.set(info.part, res.part())     # a stream: written into the zip row window by window
             w.sheets_patched.add(sheet)
         _record(w, sheet, edits, res, base, originals)
 

@@ -22,7 +22,7 @@ Decisions a caller should know:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -33,6 +33,7 @@ from xlplugin.model import CellValue, cell_ref, col_letter, split_ref
 from .columns import ERROR_VALUES, ColumnXml, band, excel_serial, formula_body, value_body, xml_text
 from .columns import num as _num
 from .columns import xml_escape as _xml_escape
+from .packager import PartStream
 from .styles import StyleBook
 
 NS_REL_T = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -162,8 +163,9 @@ class SheetEdits:
 
 @dataclass
 class PatchResult:
-    xml: bytes
+    source: bytes                               # the part as it was
     changed: bool = False
+    stream: PartStream | None = None            # the new part, made as it is written (None: source)
     marked: dict[tuple[int, int], int | None] = field(default_factory=dict)  # original s per marked cell
     created_cells: set[tuple[int, int]] = field(default_factory=set)
     created_rows: set[int] = field(default_factory=set)
@@ -174,6 +176,14 @@ class PatchResult:
     # none, as row runs {col: [(r1, r2)]}, and the cells written over existing ones.
     created_runs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     column_cells: set[tuple[int, int]] = field(default_factory=set)
+
+    @property
+    def xml(self) -> bytes:
+        """The new part, whole (the writer streams `stream` into the zip instead)."""
+        return self.source if self.stream is None else self.stream.to_bytes()
+
+    def part(self) -> bytes | PartStream:
+        return self.source if self.stream is None else self.stream
 
 
 # --------------------------------------------------------------------------- regexes
@@ -347,6 +357,42 @@ class _BandRows:
 
 
 
+_OPEN = b"<row/>"   # event marker: a self-closed row opened to take its column cells
+
+
+class _Body:
+    """sheetData's new content: the source's bytes between edited rows, the rebuilt rows,
+    and the column cells appended to rows, made a window of rows at a time when the part
+    is written (so it is never all in memory)."""
+
+    def __init__(self, patcher: _Patcher, d: bytes, start: int, end: int, events: list,
+                 hybrid: set[int], lazy: bool, added: int) -> None:
+        self.patcher, self.d, self.start, self.end = patcher, d, start, end
+        self.events, self.hybrid, self.lazy, self.added = events, hybrid, lazy, added
+
+    def chunks(self) -> Iterator[bytes | memoryview]:
+        d, pt = self.d, self.patcher
+        view = memoryview(d)
+        bands = _BandRows(pt.cols)
+        close = b"</" + pt.p + b"row>"
+        hybrid = self.hybrid
+        last = self.start
+        for pos, _, n, stop, raw in self.events:
+            if pos > last:
+                yield view[last:pos]
+            if raw is None:
+                yield bands.get(n).encode()
+            elif raw is _OPEN:
+                yield d[pos:stop - 2] + b">" + bands.get(n).encode() + close
+            elif n in hybrid:
+                yield pt._append(raw, bands.get(n).encode())
+            else:
+                yield raw
+            last = stop
+        if self.end > last:
+            yield view[last:self.end]
+
+
 @dataclass(frozen=True)
 class _Unshare:
     """Internal: turn the dependants of shared formula `si` into plain formulas."""
@@ -375,7 +421,7 @@ class _Patcher:
         assert root_end is not None
         self.root_tag = root_end.group(0)
         self.root_end = root_end.end()
-        self.result = PatchResult(xml=data)
+        self.result = PatchResult(source=data)
         self.col_styles: list[tuple[int, int, int]] = []   # (min, max, style)
         self.array_boxes: list[tuple[int, int, int, int]] = []
         self._grow: list[tuple[int, int]] = []      # written cells: the dimension covers them
@@ -384,6 +430,7 @@ class _Patcher:
         self.cols: list[ColumnXml] = []             # column writes, in column order
         self._col_style: dict[tuple[int, int], ColumnXml] = {}
         self._cols_slow = False                     # an array formula near them: every row the careful way
+        self._restyled: dict[tuple, tuple[bytes, int | None]] = {}   # _restyle_row's memo
 
     # -- entry -----------------------------------------------------------------
     def run(self) -> PatchResult:
@@ -415,24 +462,41 @@ class _Patcher:
 
         by_row = self._group_cells()
         self._prep_columns()
-        new_body = self._patch_rows(d, body_start, body_end, by_row) if by_row or self.cols else None
+        body = self._patch_rows(d, body_start, body_end, by_row) if by_row or self.cols else None
 
         head_changed = self._edit_head(head)
         tail_changed = self._edit_tail(tail)
-        if new_body is None and not head_changed and not tail_changed:
+        if body is None and not head_changed and not tail_changed:
             return self.result
-        parts = [d[:self.root_end], *(n.raw for n in head)]
+        before = [d[:self.root_end], *(n.raw for n in head)]
+        after = [n.raw for n in tail] + [d[root_close:]]
+        new_body: bytes | _Body | None = body
+        if isinstance(body, _Body) and not body.lazy:
+            new_body = b"".join(body.chunks())
         if new_body is None or (selfclosed and not new_body):
-            parts.append(d[sd.start():tail_start])
+            mid: list[bytes | _Body] = [d[sd.start():tail_start]]
         elif not new_body:      # emptied again (clear): back to the self-closed form
-            parts.append(sd_open[:-1] + b"/>")
+            mid = [sd_open[:-1] + b"/>"]
         else:
-            parts += [sd_open, new_body, sd_close]
-        parts += [n.raw for n in tail]
-        parts.append(d[root_close:])
-        out = b"".join(parts)
-        self.result.xml = out
-        self.result.changed = out != d
+            mid = [sd_open, new_body, sd_close]
+        if isinstance(new_body, _Body):
+            # The patched rows are made while the part is written; the rest is here.
+            self.result.changed = True
+            pieces = [*before, *mid, *after]
+            size = len(d) + new_body.added
+
+            def chunks() -> Iterator[bytes | memoryview]:
+                for piece in pieces:
+                    if isinstance(piece, _Body):
+                        yield from piece.chunks()
+                    else:
+                        yield piece
+            self.result.stream = PartStream(chunks, size)
+            return self.result
+        out = b"".join([*before, *mid, *after])   # type: ignore[list-item]
+        if out != d:
+            self.result.changed = True
+            self.result.stream = PartStream(lambda: (out,), len(out))
         return self.result
 
     # -- cells ---------------------------------------------------------------------
@@ -601,33 +665,26 @@ class _Patcher:
                 insert_at.setdefault(n, pos)
         self._unshare_masters(d, end, row_re, exists, by_row)
         pending = sorted(by_row)
-        events: list[tuple[int, int, int, int, bytes]] = []   # (pos, existing?, row, end, bytes)
-        hybrid: dict[int, bytes] = {}     # rows with other edits too: their cells, appended after
-        events += self._fast_events(fast, by_row, hybrid)
+        events: list[tuple[int, int, int, int, bytes | None]] = []   # (pos, existing?, row, end, bytes)
+        hybrid: set[int] = set()     # rows with other edits too: their column cells go after the rebuilt row
+        lazy = self._fast_events(fast, by_row, hybrid, events)
         self._created_runs([n for n, _ in fast])
         for n in pending:
             if n in exists:
                 m = exists[n]
                 raw = self._row(n, m, by_row[n])
-                if n in hybrid:
-                    cells = hybrid[n]
-                    if raw:
-                        raw = self._append(raw, cells)
-                    elif cells:   # the tool's own row, emptied by a clear in this pass: made again
-                        raw = b"<" + self.p + b'row r="' + str(n).encode() + b'">' + cells + b"</" + self.p + b"row>"
-                        self.result.created_rows.add(n)
+                if n in hybrid and not raw:   # the tool's own row, emptied by a clear in this pass: made again
+                    hybrid.discard(n)
+                    cells = _BandRows(self.cols, 1).get(n).encode()
+                    raw = b"<" + self.p + b'row r="' + str(n).encode() + b'">' + cells + b"</" + self.p + b"row>"
+                    self.result.created_rows.add(n)
                 events.append((m.start(), 1, n, m.end(), raw))
             else:
                 pos = insert_at.get(n, end)
                 events.append((pos, 0, n, pos, self._new_row(n, by_row[n])))
         events.sort(key=lambda e: (e[0], e[1], e[2]))
-        out: list[bytes] = []
-        last = start
-        for pos, _, _, stop, raw in events:
-            out += [d[last:pos], raw]
-            last = stop
-        out.append(d[last:end])
-        return b"".join(out)
+        added = sum(len(k.values) for k in cols) * 80
+        return _Body(self, d, start, end, events, hybrid, lazy, added)
 
     def _append(self, row_xml: bytes, cells: bytes) -> bytes:
         """`cells` put at the end of a row element (opening a self-closed one)."""
@@ -638,26 +695,36 @@ class _Patcher:
             return row_xml[:-len(close)] + cells + close
         return row_xml[:-2] + b">" + cells + close    # <row .../>
 
-    def _fast_events(self, fast: list[tuple[int, re.Match]], by_row: dict, hybrid: dict[int, bytes]) -> list:
-        """The appended cells of the fast rows, built a window of rows at a time; a row
-        with other edits gets its cells in `hybrid`, to append once the row is rebuilt."""
-        close = b"</" + self.p + b"row>"
-        events = []
-        rows_cells = _BandRows(self.cols)
+    def _fast_events(self, fast: list[tuple[int, re.Match]], by_row: dict, hybrid: set[int],
+                     events: list) -> bool:
+        """Events for the rows whose column cells are appended (their text is made when
+        the part is written: _Body); a row with other edits too goes in `hybrid`.  True
+        when some row gets cells."""
+        close_len = len(self.p) + 6                        # </row>
+        written = self._row_written()
+        lazy = False
         for n, m in fast:
-            text = rows_cells.get(n)
-            if not text:
+            if not written(n):
                 continue
-            raw = text.encode()
+            lazy = True
             if n in by_row:
-                hybrid[n] = raw
-                continue
-            if m.group(2) is None:   # <row .../>: open it
-                events.append((m.start(), 1, n, m.end(), m.group(0)[:-2] + b">" + raw + close))
+                hybrid.add(n)
+            elif m.group(2) is None:   # <row .../>: opened at write time
+                events.append((m.start(), 1, n, m.end(), _OPEN))
             else:
-                pos = m.end() - len(close)
-                events.append((pos, 1, n, pos, raw))
-        return events
+                pos = m.end() - close_len
+                events.append((pos, 1, n, pos, None))
+        return lazy
+
+    def _row_written(self):
+        """row -> does some column write a cell there (else the row gets no text)."""
+        always = [(k.first, k.last) for k in self.cols if k.all_written()]
+        some = [k for k in self.cols if not k.all_written()]
+
+        def written(n: int) -> bool:
+            return any(a <= n <= b for a, b in always) or \
+                any(k.first <= n <= k.last and k.written(n - k.first) for k in some)
+        return written
 
     def _unshare_masters(self, d: bytes, end: int, row_re: re.Pattern, exists: dict, by_row: dict) -> None:
         """A write over the master of a shared formula: its dependants get the formula
@@ -737,6 +804,9 @@ class _Patcher:
         return b"<" + self.p + b'row r="' + str(row).encode() + b'">' + body + b"</" + self.p + b"row>"
 
     def _row(self, row: int, m: re.Match, ops: list) -> bytes:
+        quick = self._restyle_row(row, m, ops)
+        if quick is not None:
+            return quick
         p = self.p
         attrs, inner = m.group(1), m.group(2)
         cells: list[_Cell | bytes] = self._split_cells(inner) if inner else []
@@ -757,6 +827,59 @@ class _Patcher:
         if tool_row:   # cleared and written again in one pass: still the tool's row
             self.result.created_rows.add(row)
         return b"<" + p + b"row" + attrs + b">" + body + b"</" + p + b"row>"
+
+    def _restyle_row(self, row: int, m: re.Match, ops: list) -> bytes | None:
+        """A row whose edits only restyle cells it has (marks, a clear's restores): each
+        cell is found by its ``<c r="K7"`` start and only its s attribute is rewritten,
+        without splitting the row.  The same bytes as the careful path; None sends the
+        row there (another kind of edit, a cell to create, an unusual cell start)."""
+        if m.group(2) is None:
+            return None
+        d, lo, hi = self.data, m.start(2), m.end(2)
+        num = str(row).encode()
+        tags: dict[int, bytes] = {}          # start offset in d -> the cell's start tag now
+        head = b"<" + self.p + b'c r="'
+        for kind, op in ops:
+            if kind != "mark" and kind != "restore":
+                return None
+            pos = d.find(head + col_letter(op.col).encode() + num + b'"', lo, hi)
+            if pos < 0:
+                if kind == "mark":
+                    return None              # a cell to create: the careful path inserts it
+                continue                     # restoring a cell that is gone: nothing to do
+            tag = tags.get(pos)
+            if tag is None:
+                tm = _TAG_RE.match(d, pos)
+                if tm is None or tm.group(2) is None:
+                    return None
+                tag = tm.group(0)
+            # The tag after its r attribute repeats down a column: restyle it once.
+            ref_end = d.index(b'"', pos + len(head)) + 1 - pos
+            key = (kind, tag[ref_end:], op.s if kind == "restore" else op.fill)
+            hit = self._restyled.get(key)
+            if hit is None:
+                hit = self._restyle_tag(tag, kind, op)
+                hit = self._restyled[key] = (hit[0][ref_end:], hit[1])
+            tags[pos] = tag[:ref_end] + hit[0]
+            if kind == "mark":
+                self.result.marked.setdefault((row, op.col), hit[1])
+        out: list[bytes] = []
+        last = m.start()
+        for pos in sorted(tags):
+            out += [d[last:pos], tags[pos]]
+            last = pos + len(_TAG_RE.match(d, pos).group(0))   # type: ignore[union-attr]
+        out.append(d[last:m.end()])
+        return b"".join(out)
+
+    def _restyle_tag(self, tag: bytes, kind: str, op: CellMark | CellRestore) -> tuple[bytes, int | None]:
+        """A cell start tag restored (op.s) or marked (op.fill over its style); for a
+        mark, also the s index it had."""
+        if isinstance(op, CellRestore):
+            return (_del_attr(tag, b"s") if op.s is None else _set_attr(tag, b"s", str(op.s).encode())), None
+        cur = _attr(tag, b"s")
+        orig = int(cur) if cur and cur.isdigit() else None
+        s = self.styles.derive(orig or 0, Style(fill=op.fill))
+        return _set_attr(tag, b"s", str(s).encode()), orig
 
     def _find(self, cells: list, col: int) -> int | None:
         for i, c in enumerate(cells):
