@@ -572,16 +572,17 @@ class _Patcher:
     def _appendable(self, m: re.Match, min_col: int) -> bool:
         """Can the column cells go straight after this row's last cell (all of them are
         left of every written column, and the row has no style of its own)?"""
-        if b"customFormat" in m.group(1):
+        d = self.data
+        if d.find(b"customFormat", m.start(1), m.end(1)) >= 0:
             return False
-        inner = m.group(2)
-        if not inner:
+        lo, hi = m.span(2)
+        if lo >= hi:          # <row/> or an empty row
             return True
         tag = b"<" + self.p + b"c"
-        i = inner.rfind(tag + b" ")
+        i = d.rfind(tag + b" ", lo, hi)          # positions in the part: the row is not copied
         if i < 0:
-            return tag not in inner
-        r = _R_ATTR.search(inner, i, inner.find(b">", i))
+            return d.find(tag, lo, hi) < 0
+        r = _R_ATTR.search(d, i, d.find(b">", i, hi))
         if r is None:
             return False
         col = _ref_col(r.group(1))
@@ -610,8 +611,19 @@ class _Patcher:
     def _created_runs(self, fast_rows: list[int]) -> None:
         """Cells appended by the fast path, per column, as runs of rows."""
         rows = sorted(set(fast_rows))
+        spans: list[tuple[int, int]] = []        # the fast rows as runs, once for all columns
+        for r in rows:
+            if spans and spans[-1][1] == r - 1:
+                spans[-1] = (spans[-1][0], r)
+            else:
+                spans.append((r, r))
         for k in self.cols:
-            runs: list[tuple[int, int]] = []
+            if k.all_written():
+                runs = [(max(a, k.first), min(b, k.last)) for a, b in spans if a <= k.last and b >= k.first]
+                if runs:
+                    self.result.created_runs.setdefault(k.col, []).extend(runs)
+                continue
+            runs = []
             for r in rows:
                 if r < k.first or r > k.last or not k.written(r - k.first):
                     continue
@@ -638,17 +650,21 @@ class _Patcher:
         fast: list[tuple[int, re.Match]] = []
         missing: list[tuple[int, int]] = []      # column rows the sheet lacks: (row, insert position)
         k, cur, prev = 0, 0, 0
+        n_pending = len(pending)
+        r_attr = _R_ATTR.search
         for m in row_re.finditer(d, start, end):
-            r = _R_ATTR.search(m.group(1))
+            r = r_attr(d, m.start(1), m.end(1))
             cur = int(r.group(1)) if r and r.group(1).isdigit() else cur + 1
-            while k < len(pending) and pending[k] < cur:
+            while k < n_pending and pending[k] < cur:
                 insert_at.setdefault(pending[k], m.start())
                 k += 1
             if cols and cur > prev:
                 if span_lo <= cur <= span_hi:
-                    missing += [(n, m.start()) for n in range(max(prev + 1, span_lo), cur)]
+                    if cur > prev + 1:
+                        missing += [(n, m.start()) for n in range(max(prev + 1, span_lo), cur)]
+                    ops = by_row.get(cur)
                     if self._cols_slow or not self._appendable(m, min_col) \
-                            or any(op.col >= min_col for _, op in by_row.get(cur, ())):
+                            or (ops and any(op.col >= min_col for _, op in ops)):
                         self._column_ops(cur, by_row)
                     else:
                         fast.append((cur, m))   # rows with other edits too (marks): appended after them

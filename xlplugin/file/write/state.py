@@ -121,13 +121,13 @@ def to_sheet_xml(state: State) -> bytes:
 
 # One encoder for every record (json.dumps with options builds a new one per call).
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-_PLAIN_TEXT = re.compile(r"[^&<>_\x00-\x1f\ufffe\uffff]*")
+_NOT_PLAIN = re.compile(r"[&<>\x00-\x1f\ufffe\uffff]|_x")
 
 
 def _text_cell(ref: str, text: str) -> str:
     """cell_xml(ref, text, None, 0), with the usual short plain text formatted directly:
     a state sheet has a row per marked cell, so 100,000s of these."""
-    if len(text) < 1000 and _PLAIN_TEXT.fullmatch(text) and text == text.strip():
+    if len(text) < 1000 and not _NOT_PLAIN.search(text) and text == text.strip():
         return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
     return cell_xml(ref, text, None, 0)
 
