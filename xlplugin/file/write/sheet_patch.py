@@ -357,6 +357,50 @@ class _BandRows:
 
 
 
+class _RowAt:
+    """Where one <row> element sits in the part: the re.Match interface the patcher uses
+    (group 1 the attributes, group 2 the content, None for <row/>)."""
+
+    __slots__ = ("d", "spans")
+
+    def __init__(self, d: bytes, spans: tuple[int, int, int, int, int, int]) -> None:
+        self.d, self.spans = d, spans      # start, attrs start/end, content start/end (-1: none), end
+
+    def start(self, g: int = 0) -> int:
+        return self.spans[(0, 1, 3)[g]]
+
+    def end(self, g: int = 0) -> int:
+        return self.spans[(5, 2, 4)[g]]
+
+    def span(self, g: int = 0) -> tuple[int, int]:
+        return self.start(g), self.end(g)
+
+    def group(self, g: int = 0) -> bytes | None:
+        a, b = self.span(g)
+        return None if a < 0 else self.d[a:b]
+
+
+def _rows(d: bytes, start: int, end: int, p: bytes) -> Iterator[_RowAt]:
+    """The <row> elements between start and end: each start tag by regex, its end by a
+    plain search for the closing tag (a lazy regex over every row's content is slower)."""
+    tag = re.compile(rb"<" + re.escape(p) + rb"row\b(" + _ATTRS + rb")(/?)>")
+    close = b"</" + p + b"row>"
+    pos = start
+    while True:
+        m = tag.search(d, pos, end)
+        if m is None:
+            return
+        if m.group(2):
+            pos = m.end()
+            yield _RowAt(d, (m.start(), m.start(1), m.end(1), -1, -1, pos))
+            continue
+        c = d.find(close, m.end(), end)
+        if c < 0:
+            return
+        pos = c + len(close)
+        yield _RowAt(d, (m.start(), m.start(1), m.end(1), m.end(), c, pos))
+
+
 _OPEN = b"<row/>"   # event marker: a self-closed row opened to take its column cells
 
 
@@ -569,7 +613,7 @@ class _Patcher:
                 yield n
             n += 1
 
-    def _appendable(self, m: re.Match, min_col: int) -> bool:
+    def _appendable(self, m: _RowAt, min_col: int) -> bool:
         """Can the column cells go straight after this row's last cell (all of them are
         left of every written column, and the row has no style of its own)?"""
         d = self.data
@@ -582,10 +626,18 @@ class _Patcher:
         i = d.rfind(tag + b" ", lo, hi)          # positions in the part: the row is not copied
         if i < 0:
             return d.find(tag, lo, hi) < 0
-        r = _R_ATTR.search(d, i, d.find(b">", i, hi))
-        if r is None:
-            return False
-        col = _ref_col(r.group(1))
+        j = i + len(tag) + 4
+        if d[i + len(tag):j] == b' r="':            # as Excel writes it: read the ref directly
+            q = d.find(b'"', j, hi)
+            if q < 0:
+                return False
+            ref = d[j:q]
+        else:
+            r = _R_ATTR.search(d, i, d.find(b">", i, hi))
+            if r is None:
+                return False
+            ref = r.group(1)
+        col = _ref_col(ref)
         return col is not None and col < min_col
 
     def _column_ops(self, row: int, by_row: dict) -> None:
@@ -638,21 +690,19 @@ class _Patcher:
         """One scan over the rows; touched rows are rebuilt, new rows inserted before the
         first row (in document order) with a higher number, everything else copied.
         Column cells right of a row's last cell are appended as text (the fast path)."""
-        p = re.escape(self.p)
-        row_re = re.compile(rb"<" + p + rb"row\b(" + _ATTRS + rb")(?:/>|>(.*?)</" + p + rb"row>)", re.S)
         pending = sorted(by_row)
-        exists: dict[int, re.Match] = {}
+        exists: dict[int, _RowAt] = {}
         insert_at: dict[int, int] = {}
         cols = self.cols
         span_lo = min((c.first for c in cols), default=1)
         span_hi = max((c.last for c in cols), default=0)
         min_col = min((c.col for c in cols), default=0)
-        fast: list[tuple[int, re.Match]] = []
+        fast: list[tuple[int, _RowAt]] = []
         missing: list[tuple[int, int]] = []      # column rows the sheet lacks: (row, insert position)
         k, cur, prev = 0, 0, 0
         n_pending = len(pending)
         r_attr = _R_ATTR.search
-        for m in row_re.finditer(d, start, end):
+        for m in _rows(d, start, end, self.p):
             r = r_attr(d, m.start(1), m.end(1))
             cur = int(r.group(1)) if r and r.group(1).isdigit() else cur + 1
             while k < n_pending and pending[k] < cur:
@@ -679,7 +729,7 @@ class _Patcher:
             self._column_ops(n, by_row)
             if n in by_row:
                 insert_at.setdefault(n, pos)
-        self._unshare_masters(d, end, row_re, exists, by_row)
+        self._unshare_masters(d, end, exists, by_row)
         pending = sorted(by_row)
         events: list[tuple[int, int, int, int, bytes | None]] = []   # (pos, existing?, row, end, bytes)
         hybrid: set[int] = set()     # rows with other edits too: their column cells go after the rebuilt row
@@ -711,7 +761,7 @@ class _Patcher:
             return row_xml[:-len(close)] + cells + close
         return row_xml[:-2] + b">" + cells + close    # <row .../>
 
-    def _fast_events(self, fast: list[tuple[int, re.Match]], by_row: dict, hybrid: set[int],
+    def _fast_events(self, fast: list[tuple[int, _RowAt]], by_row: dict, hybrid: set[int],
                      events: list) -> bool:
         """Events for the rows whose column cells are appended (their text is made when
         the part is written: _Body); a row with other edits too goes in `hybrid`.  True
@@ -742,7 +792,7 @@ class _Patcher:
                 any(k.first <= n <= k.last and k.written(n - k.first) for k in some)
         return written
 
-    def _unshare_masters(self, d: bytes, end: int, row_re: re.Pattern, exists: dict, by_row: dict) -> None:
+    def _unshare_masters(self, d: bytes, end: int, exists: dict, by_row: dict) -> None:
         """A write over the master of a shared formula: its dependants get the formula
         written out (shifted), so overwriting the master breaks nothing."""
         fre = re.compile(rb"<" + re.escape(self.p) + rb"f\b(" + _ATTRS + rb")(?:/>|>(.*?)</" + re.escape(self.p) + rb"f>)",
@@ -769,7 +819,7 @@ class _Patcher:
                 op = _Unshare(row, cell.col, si, _xml_unescape((fm.group(2) or b"").decode()))
                 self._unshared.add((row, cell.col))
                 cur = row - 1
-                for dm in row_re.finditer(d, m.start(), end):   # the rows the shared range spans
+                for dm in _rows(d, m.start(), end, self.p):   # the rows the shared range spans
                     r = _R_ATTR.search(dm.group(1))
                     cur = int(r.group(1)) if r and r.group(1).isdigit() else cur + 1
                     if cur > box[2]:
@@ -819,7 +869,7 @@ class _Patcher:
         self.result.created_rows.add(row)
         return b"<" + self.p + b'row r="' + str(row).encode() + b'">' + body + b"</" + self.p + b"row>"
 
-    def _row(self, row: int, m: re.Match, ops: list) -> bytes:
+    def _row(self, row: int, m: _RowAt, ops: list) -> bytes:
         quick = self._restyle_row(row, m, ops)
         if quick is not None:
             return quick
@@ -844,7 +894,7 @@ class _Patcher:
             self.result.created_rows.add(row)
         return b"<" + p + b"row" + attrs + b">" + body + b"</" + p + b"row>"
 
-    def _restyle_row(self, row: int, m: re.Match, ops: list) -> bytes | None:
+    def _restyle_row(self, row: int, m: _RowAt, ops: list) -> bytes | None:
         """A row whose edits only restyle cells it has (marks, a clear's restores): each
         cell is found by its ``<c r="K7"`` start and only its s attribute is rewritten,
         without splitting the row.  The same bytes as the careful path; None sends the
