@@ -22,6 +22,7 @@ Decisions a caller should know:
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
@@ -404,15 +405,32 @@ def _rows(d: bytes, start: int, end: int, p: bytes) -> Iterator[_RowAt]:
 _OPEN = b"<row/>"   # event marker: a self-closed row opened to take its column cells
 
 
+class _FastRows:
+    """Rows whose column cells are appended, as three arrays of numbers (a 1M-row plan
+    costs 24 MB here, not a Python object per row)."""
+
+    def __init__(self) -> None:
+        self.rows, self.pos, self.stop = array("q"), array("q"), array("q")
+
+    def add(self, n: int, m: _RowAt, close_len: int) -> None:
+        self.rows.append(n)
+        if m.start(2) < 0:                      # <row/>: replaced whole
+            self.pos.append(m.start())
+            self.stop.append(m.end())
+        else:
+            self.pos.append(m.end() - close_len)
+            self.stop.append(-1)
+
+
 class _Body:
     """sheetData's new content: the source's bytes between edited rows, the rebuilt rows,
     and the column cells appended to rows, made a window of rows at a time when the part
     is written (so it is never all in memory)."""
 
     def __init__(self, patcher: _Patcher, d: bytes, start: int, end: int, events: list,
-                 hybrid: set[int], lazy: bool, added: int) -> None:
+                 appends: _FastRows, hybrid: set[int], lazy: bool, added: int) -> None:
         self.patcher, self.d, self.start, self.end = patcher, d, start, end
-        self.events, self.hybrid, self.lazy, self.added = events, hybrid, lazy, added
+        self.events, self.appends, self.hybrid, self.lazy, self.added = events, appends, hybrid, lazy, added
 
     def chunks(self) -> Iterator[bytes | memoryview]:
         d, pt = self.d, self.patcher
@@ -421,12 +439,21 @@ class _Body:
         close = b"</" + pt.p + b"row>"
         hybrid = self.hybrid
         last = self.start
-        for pos, _, n, stop, raw in self.events:
+        rows, places = self.appends.rows, self.appends.pos
+        i, n_app = 0, len(rows)
+        for pos, _, n, stop, raw in [*self.events, (self.end, 2, 0, self.end, None)]:
+            # the appended cells before this event (always inside rows no event touches)
+            while i < n_app and places[i] < pos:
+                yield view[last:places[i]]
+                yield bands.get(rows[i]).encode()
+                last = places[i]
+                i += 1
             if pos > last:
                 yield view[last:pos]
-            if raw is None:
-                yield bands.get(n).encode()
-            elif raw is _OPEN:
+            if raw is None:     # the end
+                last = stop
+                break
+            if raw is _OPEN:
                 yield d[pos:stop - 2] + b">" + bands.get(n).encode() + close
             elif n in hybrid:
                 yield pt._append(raw, bands.get(n).encode())
@@ -697,7 +724,9 @@ class _Patcher:
         span_lo = min((c.first for c in cols), default=1)
         span_hi = max((c.last for c in cols), default=0)
         min_col = min((c.col for c in cols), default=0)
-        fast: list[tuple[int, _RowAt]] = []
+        # The fast rows (most of a plan), kept as numbers: row, where its cells go (before
+        # </row>, or its start for <row/>), and -1 or the end of a <row/>.
+        fast = _FastRows()
         missing: list[tuple[int, int]] = []      # column rows the sheet lacks: (row, insert position)
         k, cur, prev = 0, 0, 0
         n_pending = len(pending)
@@ -717,7 +746,7 @@ class _Patcher:
                             or (ops and any(op.col >= min_col for _, op in ops)):
                         self._column_ops(cur, by_row)
                     else:
-                        fast.append((cur, m))   # rows with other edits too (marks): appended after them
+                        fast.add(cur, m, len(self.p) + 6)   # rows with other edits too (marks): appended after them
                 elif cur > span_hi >= prev + 1:
                     missing += [(n, m.start()) for n in range(max(prev + 1, span_lo), span_hi + 1)]
                 prev = cur
@@ -733,8 +762,10 @@ class _Patcher:
         pending = sorted(by_row)
         events: list[tuple[int, int, int, int, bytes | None]] = []   # (pos, existing?, row, end, bytes)
         hybrid: set[int] = set()     # rows with other edits too: their column cells go after the rebuilt row
-        lazy = self._fast_events(fast, by_row, hybrid, events)
-        self._created_runs([n for n, _ in fast])
+        appends = self._fast_events(fast, by_row, hybrid, events)
+        lazy = bool(appends.rows) or bool(hybrid) or any(e[4] is _OPEN for e in events)
+        self._created_runs(fast.rows)
+        del fast
         for n in pending:
             if n in exists:
                 m = exists[n]
@@ -750,7 +781,7 @@ class _Patcher:
                 events.append((pos, 0, n, pos, self._new_row(n, by_row[n])))
         events.sort(key=lambda e: (e[0], e[1], e[2]))
         added = sum(len(k.values) for k in cols) * 80
-        return _Body(self, d, start, end, events, hybrid, lazy, added)
+        return _Body(self, d, start, end, events, appends, hybrid, lazy, added)
 
     def _append(self, row_xml: bytes, cells: bytes) -> bytes:
         """`cells` put at the end of a row element (opening a self-closed one)."""
@@ -761,26 +792,22 @@ class _Patcher:
             return row_xml[:-len(close)] + cells + close
         return row_xml[:-2] + b">" + cells + close    # <row .../>
 
-    def _fast_events(self, fast: list[tuple[int, _RowAt]], by_row: dict, hybrid: set[int],
-                     events: list) -> bool:
-        """Events for the rows whose column cells are appended (their text is made when
-        the part is written: _Body); a row with other edits too goes in `hybrid`.  True
-        when some row gets cells."""
-        close_len = len(self.p) + 6                        # </row>
+    def _fast_events(self, fast: _FastRows, by_row: dict, hybrid: set[int], events: list) -> _FastRows:
+        """The rows whose column cells are appended (their text is made when the part is
+        written: _Body); a row with other edits too goes in `hybrid`, a <row/> in `events`."""
         written = self._row_written()
-        lazy = False
-        for n, m in fast:
+        out = _FastRows()
+        for n, pos, stop in zip(fast.rows, fast.pos, fast.stop, strict=True):
             if not written(n):
                 continue
-            lazy = True
             if n in by_row:
                 hybrid.add(n)
-            elif m.group(2) is None:   # <row .../>: opened at write time
-                events.append((m.start(), 1, n, m.end(), _OPEN))
+            elif stop >= 0:    # <row .../>: opened at write time
+                events.append((pos, 1, n, stop, _OPEN))
             else:
-                pos = m.end() - close_len
-                events.append((pos, 1, n, pos, None))
-        return lazy
+                out.rows.append(n)
+                out.pos.append(pos)
+        return out
 
     def _row_written(self):
         """row -> does some column write a cell there (else the row gets no text)."""
