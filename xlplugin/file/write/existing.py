@@ -55,11 +55,17 @@ class _Notes:
 
 
 def _edits(w: _Writer, sheet: str) -> SheetEdits:
-    return w.sheet_edits.setdefault(sheet, SheetEdits())
+    e = w.sheet_edits.get(sheet)      # called per mark: no throwaway SheetEdits()
+    if e is None:
+        e = w.sheet_edits[sheet] = SheetEdits()
+    return e
 
 
 def _notes(w: _Writer, sheet: str) -> _Notes:
-    return w.note_ops.setdefault(sheet, _Notes())
+    n = w.note_ops.get(sheet)
+    if n is None:
+        n = w.note_ops[sheet] = _Notes()
+    return n
 
 
 def clear_marks(w: _Writer, sheet: str | None, everything: bool) -> None:
@@ -140,13 +146,16 @@ def apply_patches(w: _Writer) -> None:
         info = w.user_sheet(sheet)
         edits = w.sheet_edits.get(sheet, SheetEdits())
         notes = w.note_ops.get(sheet)
+        xml = None                           # the sheet part, read (decompressed) once
         if notes is not None:
-            _apply_notes(w, sheet, info.part, notes, edits)
+            xml = w.edit.read(info.part)
+            _apply_notes(w, sheet, info.part, notes, edits, xml)
         restore = w.restore_cells.get(sheet, {})
         if edits.is_empty() and not restore and sheet not in w.drop_validations \
                 and sheet not in w.restore_cols and sheet not in w.drop_dimension:
             continue
-        xml = w.edit.read(info.part)
+        if xml is None:
+            xml = w.edit.read(info.part)
         base = xml
         if sheet in w.restore_cols:
             base = set_cols(base, w.restore_cols[sheet])
@@ -243,13 +252,12 @@ def _vml_block(w: _Writer) -> int:
     return max(used, default=0) + 1
 
 
-def _apply_notes(w: _Writer, sheet: str, part: str, ops: _Notes, edits: SheetEdits) -> None:
+def _apply_notes(w: _Writer, sheet: str, part: str, ops: _Notes, edits: SheetEdits, xml: bytes) -> None:
     from xlplugin.file.ooxml.package import rels_path
     had_rels = w.edit.has(rels_path(part))
     rels = w.edit.rels(part)
     com = rels.by_type(RT_COMMENTS)
     com_part = rels.target_part(com[0]) if com else None
-    xml = w.edit.read(part)
     vml_rid = legacy_drawing_rid(xml)
     vml_part = None
     if vml_rid:
