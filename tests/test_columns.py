@@ -155,3 +155,29 @@ def test_fill_down_matches_shift_formula_and_describes_by_column():
     assert col.describe().startswith("fill Plan!P5:P9 =IF(")
     vc = ValueColumn("Plan", 15, 5, ("Upstream",) * 1000)
     assert vc.describe() == "set Plan!O5:O1004 values 'Upstream', 'Upstream', 'Upstream', ... (1,000 rows)"
+
+
+def test_a_new_sheet_mixes_single_cells_and_columns_in_column_order(tmp_path):
+    """The Validation sheet's rows are made from column blocks a window at a time; single
+    cells left of, among and beyond the columns land in their places, in column order."""
+    from xlplugin.changes import ReplaceSheet, SetCell
+    from xlplugin.file.write import apply_to_file
+
+    plan = make_plan(tmp_path / "plan.xlsx")
+    n = 5000          # more than one window of rows
+    spec = ReplaceSheet("Findings", cells=(
+        SetCell("Findings", 1, 1, "title"), SetCell("Findings", 3, 1, "left"), SetCell("Findings", 4, 3, "among"),
+        SetCell("Findings", n + 9, 2, "below")),
+        columns=(ValueColumn("Findings", 2, 3, tuple(f"b{i}" for i in range(n))),
+                 ValueColumn("Findings", 4, 3, tuple(None if i % 2 else i for i in range(n)))))
+    out = tmp_path / "out.xlsx"
+    apply_to_file(plan, out, [spec])
+    ws = openpyxl.load_workbook(out)["Findings"]
+    assert [c.value for c in ws[3]] == ["left", "b0", None, 0]
+    assert [c.value for c in ws[4]] == [None, "b1", "among", None]
+    assert ws.cell(n + 2, 2).value == f"b{n - 1}" and ws.cell(n + 1, 4).value == n - 2
+    assert ws.cell(n + 9, 2).value == "below" and ws.max_row == n + 9
+    with zipfile.ZipFile(out) as z:
+        part = next(n for n in z.namelist() if n.startswith("xl/worksheets/") and b"among" in z.read(n))
+        row4 = re.search(rb'<row r="4">.*?</row>', z.read(part)).group(0)
+    assert re.findall(rb'<c r="([A-Z]+)4"', row4) == [b"B", b"C"]

@@ -166,6 +166,58 @@ def test_mark_then_restore_gives_back_the_exact_bytes(plan: Path) -> None:
                                                           (3, 9): book.derive(0, Style(fill=MARK_ERROR))}
 
 
+def test_marks_on_existing_cells_match_the_careful_path(plan: Path) -> None:
+    """A row whose marks all fall on cells it has is restyled in place; a row that also
+    needs a new cell is split into cells.  Both give the marked cells the same bytes."""
+    with zipfile.ZipFile(plan) as z:
+        xml = z.read("xl/worksheets/sheet1.xml")
+    rows = range(2, 7)
+    marks = [CellMark(r, c, fill) for r in rows for c, fill in ((6, MARK_ERROR), (9, MARK_WARNING), (6, MARK_WARNING))]
+    quick = patch_sheet(xml, SheetEdits(marks=marks), StyleBook(styles_part(plan)))
+    careful = patch_sheet(xml, SheetEdits(marks=marks + [CellMark(r, 30, MARK_ERROR) for r in rows]),
+                          StyleBook(styles_part(plan)))
+    new_cell = re.compile(rb'<c r="AD\d+" s="\d+"/>')
+    after_quick, after_careful = rows_by_number(quick.xml), rows_by_number(careful.xml)
+    for r in rows:
+        assert after_quick[r] == new_cell.sub(b"", after_careful[r])
+        assert after_quick[r] != rows_by_number(xml)[r]
+    assert quick.marked == {k: v for k, v in careful.marked.items() if k[1] != 30}
+
+
+def test_a_streamed_sheet_is_the_same_part_and_zip_member(plan: Path, tmp_path: Path) -> None:
+    """Column writes make the sheet as it goes into the zip: the member read back is the
+    whole patched part, and its stored bytes are what writing it in one piece gives."""
+    from xlplugin.changes import FormulaColumn, ValueColumn
+    from xlplugin.file.write import apply_to_file
+    from xlplugin.file.write.packager import PartStream, _write_new
+
+    n = len(rows_by_number(zipfile.ZipFile(plan).read("xl/worksheets/sheet1.xml"))) - 1
+    edits = SheetEdits().set_column(ValueColumn("Plan", 15, 2, tuple(f"stage {i % 3}" for i in range(n))))
+    edits.set_column(FormulaColumn("Plan", 16, 2, "I2*2", tuple(float(i) / 7 for i in range(n))))
+    edits.marks.append(CellMark(3, 6, MARK_ERROR))
+    with zipfile.ZipFile(plan) as z:
+        xml = z.read("xl/worksheets/sheet1.xml")
+    res = patch_sheet(xml, edits, StyleBook(styles_part(plan)))
+    assert res.stream is not None and res.changed
+    whole = res.xml
+    assert b"".join(bytes(c) for c in res.stream.chunks()) == whole
+    got = CalamineWorkbook.from_path(str(repack(plan, tmp_path / "whole.xlsx", {"xl/worksheets/sheet1.xml": whole})))
+    assert got.get_sheet_by_name("Plan").to_python()[1][14:16] == ["stage 0", 0.0]
+    big = whole * ((2 << 20) // len(whole) + 1)      # over 1 MB: the fast deflate level
+    for data in (whole, big):
+        one, streamed = tmp_path / "one.zip", tmp_path / "streamed.zip"
+        with zipfile.ZipFile(one, "w") as z:
+            _write_new(z, "s.xml", data)
+        with zipfile.ZipFile(streamed, "w") as z:
+            _write_new(z, "s.xml", PartStream(lambda d=data: (d[i:i + 7777] for i in range(0, len(d), 7777)), len(data)))
+        assert one.read_bytes() == streamed.read_bytes()
+    # the writer itself: the output's sheet is the patched part
+    out = tmp_path / "out.xlsx"
+    apply_to_file(plan, out, [ValueColumn("Plan", 15, 2, tuple(f"stage {i % 3}" for i in range(n)))])
+    sheet = zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")
+    assert sheet.count(b"stage 1") == len(range(1, n, 3))
+
+
 def test_a_cell_in_a_styled_row_or_column_starts_from_that_style() -> None:
     xml = (f'<worksheet xmlns="{MAIN}"><cols><col min="3" max="5" width="12" style="2" customWidth="1"/></cols>'
            '<sheetData><row r="2" s="1" customFormat="1"><c r="A2"><v>1</v></c></row></sheetData></worksheet>').encode()

@@ -127,6 +127,7 @@ class ColumnXml:
         self.formula = formula
         self.style = None     # the Style delta (the careful path derives it over a cell's own)
         self._memo: dict[object, str | None] = {}
+        self._all: bool | None = None
         if formula is not None:
             text = xml_escape(formula.removeprefix("="))
             if self.n > 1:
@@ -141,7 +142,9 @@ class ColumnXml:
         return self.formula is not None or (v is not None and v is not KEEP)
 
     def all_written(self) -> bool:
-        return self.formula is not None or all(v is not None and v is not KEEP for v in self.values)
+        if self._all is None:      # asked per row by the patcher: looked at once
+            self._all = self.formula is not None or all(v is not None and v is not KEEP for v in self.values)
+        return self._all
 
     def body(self, i: int) -> str | None:
         """Row first_row + i's body (None: nothing to write there)."""

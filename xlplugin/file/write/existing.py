@@ -55,11 +55,17 @@ class _Notes:
 
 
 def _edits(w: _Writer, sheet: str) -> SheetEdits:
-    return w.sheet_edits.setdefault(sheet, SheetEdits())
+    e = w.sheet_edits.get(sheet)      # called per mark: no throwaway SheetEdits()
+    if e is None:
+        e = w.sheet_edits[sheet] = SheetEdits()
+    return e
 
 
 def _notes(w: _Writer, sheet: str) -> _Notes:
-    return w.note_ops.setdefault(sheet, _Notes())
+    n = w.note_ops.get(sheet)
+    if n is None:
+        n = w.note_ops[sheet] = _Notes()
+    return n
 
 
 def clear_marks(w: _Writer, sheet: str | None, everything: bool) -> None:
@@ -140,31 +146,40 @@ def apply_patches(w: _Writer) -> None:
         info = w.user_sheet(sheet)
         edits = w.sheet_edits.get(sheet, SheetEdits())
         notes = w.note_ops.get(sheet)
+        xml = None                           # the sheet part, read (decompressed) once
         if notes is not None:
-            _apply_notes(w, sheet, info.part, notes, edits)
+            xml = w.edit.read(info.part)
+            _apply_notes(w, sheet, info.part, notes, edits, xml)
         restore = w.restore_cells.get(sheet, {})
         if edits.is_empty() and not restore and sheet not in w.drop_validations \
                 and sheet not in w.restore_cols and sheet not in w.drop_dimension:
             continue
-        xml = w.edit.read(info.part)
+        if xml is None:
+            xml = w.edit.read(info.part)
         base = xml
         if sheet in w.restore_cols:
             base = set_cols(base, w.restore_cols[sheet])
         if edits.col_widths and not w.state.owns(sheet) and not w.state.of("cols", sheet):
             w.state.add("cols", sheet, raw=get_cols(base))
         res = patch_sheet(base, edits, w.styles(), date1904=w.edit.pkg.date1904)
-        out = res.xml
-        if sheet in w.drop_validations:
-            out = remove_validations(out, w.drop_validations[sheet])
-        written = {cell_ref(*cell) for cell in _written(edits, res)} if restore else set()
-        originals = {ref: raw for ref, raw in restore.items() if ref in written}  # written again now
-        restore = {ref: raw for ref, raw in restore.items() if ref not in written}
-        if restore:
-            out = put_cells(out, {split_ref(ref): raw for ref, raw in restore.items()})
-        if sheet in w.drop_dimension:
-            out = remove_dimension(out)
-        if out != xml:
-            w.edit.set(info.part, out)
+        originals: dict[str, str] = {}
+        if sheet in w.drop_validations or restore or sheet in w.drop_dimension:
+            # A full clear: the few edits left work on the whole part.
+            out = res.xml
+            if sheet in w.drop_validations:
+                out = remove_validations(out, w.drop_validations[sheet])
+            written = {cell_ref(*cell) for cell in _written(edits, res)} if restore else set()
+            originals = {ref: raw for ref, raw in restore.items() if ref in written}  # written again now
+            restore = {ref: raw for ref, raw in restore.items() if ref not in written}
+            if restore:
+                out = put_cells(out, {split_ref(ref): raw for ref, raw in restore.items()})
+            if sheet in w.drop_dimension:
+                out = remove_dimension(out)
+            if out != xml:
+                w.edit.set(info.part, out)
+                w.sheets_patched.add(sheet)
+        elif res.changed or base != xml:
+            w.edit.set(info.part, res.part())     # a stream: written into the zip row window by window
             w.sheets_patched.add(sheet)
         _record(w, sheet, edits, res, base, originals)
 
@@ -237,13 +252,12 @@ def _vml_block(w: _Writer) -> int:
     return max(used, default=0) + 1
 
 
-def _apply_notes(w: _Writer, sheet: str, part: str, ops: _Notes, edits: SheetEdits) -> None:
+def _apply_notes(w: _Writer, sheet: str, part: str, ops: _Notes, edits: SheetEdits, xml: bytes) -> None:
     from xlplugin.file.ooxml.package import rels_path
     had_rels = w.edit.has(rels_path(part))
     rels = w.edit.rels(part)
     com = rels.by_type(RT_COMMENTS)
     com_part = rels.target_part(com[0]) if com else None
-    xml = w.edit.read(part)
     vml_rid = legacy_drawing_rid(xml)
     vml_part = None
     if vml_rid:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 from xlplugin.changes import KEEP, PageSetup, ReplaceSheet, SetCell, Style
-from xlplugin.file.write.columns import ColumnXml, clip_cell_text, excel_serial
+from xlplugin.file.write.columns import ColumnXml, band, clip_cell_text, excel_serial
 from xlplugin.model import CellValue, cell_ref, col_letter
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -137,9 +137,11 @@ def _pane(freeze: tuple[int, int]) -> str:
 
 
 def _column_cells(spec: ReplaceSheet, style_for: StyleFor, date1904: bool,
-                  rows: dict[int, list[tuple[int, str]]]) -> list[tuple[int, int, int, int]]:
-    """Add the spec's value columns to `rows` (as (col, <c> text)); their boxes."""
+                  rows: dict[int, list[tuple[int, str]]]) -> tuple[list[tuple[int, int, int, int]], list[ColumnXml]]:
+    """The spec's value columns: date columns and headers added to `rows` (as (col, <c>
+    text)), the others as ColumnXml, made into row text a window at a time; their boxes."""
     boxes = []
+    cxs: list[ColumnXml] = []
     for k in spec.columns:
         if not k.values:
             continue
@@ -148,19 +150,45 @@ def _column_cells(spec: ReplaceSheet, style_for: StyleFor, date1904: bool,
                 s = style_for(default_style(c.value, c.style))
                 rows.setdefault(c.row, []).append((c.col, cell_xml(cell_ref(c.row, c.col), c.value, None, s, date1904)))
         else:
-            cx = ColumnXml(k.col, k.first_row, k.values, None, style_for(k.style), None, "", date1904)
-            pre, mid = f'<c r="{cx.letter}', '"' + cx.sattr
-            for i, b in enumerate(cx.bodies(0, cx.n)):
-                if b is not None:
-                    r = k.first_row + i
-                    rows.setdefault(r, []).append((k.col, pre + str(r) + mid + b))
+            cxs.append(ColumnXml(k.col, k.first_row, k.values, None, style_for(k.style), None, "", date1904))
         boxes.append((k.first_row, k.col, k.last_row, k.col))
         h = k.head()
         if h is not None:
             s = style_for(default_style(h.value, h.style))
             rows.setdefault(h.row, []).append((h.col, cell_xml(cell_ref(h.row, h.col), h.value, None, s, date1904)))
             boxes.append((h.row, h.col, h.row, h.col))
-    return boxes
+    cxs.sort(key=lambda cx: cx.col)      # stable: a column's own order kept among equals
+    return boxes, cxs
+
+
+def _row_lines(rows: dict[int, list[tuple[int, str]]], cxs: list[ColumnXml], window: int = 4096) -> Iterator[str]:
+    """Each row's <row> element, in row order: its single cells and its column cells
+    in column order (a single cell first where both have one)."""
+    lo = min((k.first for k in cxs), default=1)
+    hi = max((k.last for k in cxs), default=0)
+    left = min((k.col for k in cxs), default=0)
+    numbers = sorted(set(rows).union(range(lo, hi + 1))) if cxs else sorted(rows)
+    w0, texts = 0, []
+    for r in numbers:
+        text = ""
+        if lo <= r <= hi:
+            if not w0 <= r < w0 + len(texts):
+                w0 = r
+                texts = band(cxs, r, min(r + window, hi + 1))
+            text = texts[r - w0]
+        line = rows.get(r)
+        if line is None:
+            if text:
+                yield f'<row r="{r}">{text}</row>'
+            continue
+        if len(line) > 1:
+            line.sort(key=lambda t: t[0])
+        if text and line[-1][0] >= left:    # single cells among the columns: merge them
+            line = line + [(k.col, f'<c r="{k.letter}{r}"{k.sattr}{k.body(r - k.first)}') for k in cxs
+                           if k.first <= r <= k.last and k.written(r - k.first)]
+            line.sort(key=lambda t: t[0])
+            text = ""
+        yield f'<row r="{r}">{"".join(x for _, x in line)}{text}</row>'
 
 
 def _value_at(spec: ReplaceSheet, cells: dict[tuple[int, int], SetCell], row: int, col: int) -> CellValue:
@@ -189,7 +217,7 @@ def sheet_xml(spec: ReplaceSheet, style_for: StyleFor, *, date1904: bool = False
         if s is None:
             s = styles[key] = style_for(default_style(c.value, c.style))
         rows.setdefault(r, []).append((col, cell_xml(cell_ref(r, col), c.value, c.formula, s, date1904)))
-    blocks = _column_cells(spec, style_for, date1904, rows)
+    blocks, cxs = _column_cells(spec, style_for, date1904, rows)
 
     out = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
            f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}">']
@@ -218,14 +246,9 @@ def sheet_xml(spec: ReplaceSheet, style_for: StyleFor, *, date1904: bool = False
         for col in sorted(widths):
             out.append(f'<col min="{col}" max="{col}" width="{widths[col]:g}" customWidth="1"/>')
         out.append("</cols>")
-    if rows:
-        out.append("<sheetData>")
-        for r in sorted(rows):
-            line = rows[r]
-            if len(line) > 1:
-                line.sort(key=lambda t: t[0])
-            out.append(f'<row r="{r}">{"".join(x for _, x in line)}</row>')
-        out.append("</sheetData>")
+    lines = list(_row_lines(rows, cxs))
+    if lines:
+        out += ["<sheetData>", *lines, "</sheetData>"]
     else:
         out.append("<sheetData/>")
     if spec.hyperlinks:
@@ -234,11 +257,11 @@ def sheet_xml(spec: ReplaceSheet, style_for: StyleFor, *, date1904: bool = False
             ref = cell_ref(h.row, h.col)
             v = _value_at(spec, cells, h.row, h.col)
             display = str(v) if v is not None else ""
-            attrs = f' ref="{ref}" location={quoteattr(excel_text(h.location))}'
+            attrs = f' ref="{ref}" location={_attr_value(h.location)}'
             if display:
-                attrs += f" display={quoteattr(excel_text(display))}"
+                attrs += f" display={_attr_value(display)}"
             if h.tooltip:
-                attrs += f" tooltip={quoteattr(excel_text(h.tooltip))}"
+                attrs += f" tooltip={_attr_value(h.tooltip)}"
             out.append(f"<hyperlink{attrs}/>")
         out.append("</hyperlinks>")
     out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
@@ -248,6 +271,14 @@ def sheet_xml(spec: ReplaceSheet, style_for: StyleFor, *, date1904: bool = False
         out.append(f'<drawing r:id="{drawing_rid}"/>')
     out.append("</worksheet>")
     return "".join(out).encode("utf-8")
+
+
+_PLAIN_ATTR = re.compile(r'[^&<>"\x00-\x1f_\ufffe\uffff]*')
+
+
+def _attr_value(s: str) -> str:
+    """quoteattr(excel_text(s)); a sheet of findings has a link per row, most plain."""
+    return f'"{s}"' if _PLAIN_ATTR.fullmatch(s) else quoteattr(excel_text(s))
 
 
 def _page_xml(page: PageSetup) -> str:

@@ -16,6 +16,7 @@ import posixpath
 import struct
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from lxml import etree
@@ -26,6 +27,19 @@ from xlplugin.file.ooxml.package import NS_CT, NS_PKG_REL, PARSER, Package, rels
 # Fixed timestamp for the members we write, so the same input gives the same output.
 _NEW_MEMBER_TIME = (1980, 1, 1, 0, 0, 0)
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+class PartStream:
+    """A part's new bytes as chunks made on demand, so a 1M-row sheet goes into its zip
+    entry a row window at a time instead of being held whole.  `chunks` is called once
+    per use; to_bytes() (a reader wanting the part) joins them."""
+
+    def __init__(self, chunks: Callable[[], Iterable[bytes | memoryview]], size_hint: int) -> None:
+        self.chunks = chunks
+        self.size_hint = size_hint        # about the size of the result (picks the deflate level)
+
+    def to_bytes(self) -> bytes:
+        return b"".join(self.chunks())
 
 
 def lock_file(path: Path) -> Path:
@@ -100,7 +114,7 @@ class PackageEdit:
 
     def __init__(self, pkg: Package) -> None:
         self.pkg = pkg
-        self.parts: dict[str, bytes | None] = {}      # new bytes; None = removed
+        self.parts: dict[str, bytes | PartStream | None] = {}      # new bytes; None = removed
         self.trees: dict[str, etree._Element] = {}
         self.dirty: set[str] = set()
         self.keep_empty: set[str] = set()             # rels parts kept even when emptied
@@ -121,7 +135,7 @@ class PackageEdit:
             data = self.parts[part]
             if data is None:
                 raise KeyError(part)
-            return data
+            return data.to_bytes() if isinstance(data, PartStream) else data
         return self.pkg.read(part)
 
     def tree(self, part: str) -> etree._Element:
@@ -145,7 +159,7 @@ class PackageEdit:
         self.dirty.add(part)
         self.parts.pop(part, None)
 
-    def set(self, part: str, data: bytes) -> None:
+    def set(self, part: str, data: bytes | PartStream) -> None:
         self.trees.pop(part, None)
         self.dirty.discard(part)
         self.parts[part] = data
@@ -258,10 +272,10 @@ class PackageEdit:
         self.touch("[Content_Types].xml")
 
     # -- writing ---------------------------------------------------------------
-    def finished_parts(self) -> dict[str, bytes | None]:
+    def finished_parts(self) -> dict[str, bytes | PartStream | None]:
         self._sweep_overrides()
         out = dict(self.parts)
-        for part in self.dirty:
+        for part in sorted(self.dirty):   # sorted: the same input gives the same member order
             if part in self.trees:
                 root = self.trees[part]
                 if part.endswith(".rels") and not len(root) and part not in self.keep_empty:
@@ -271,7 +285,7 @@ class PackageEdit:
                     continue
                 out[part] = serialize(root)
         # Parts reserved by new_name() but never filled are dropped.
-        return {k: v for k, v in out.items() if not (v == b"" and k not in self._source)}
+        return {k: v for k, v in out.items() if not (isinstance(v, bytes) and v == b"" and k not in self._source)}
 
     def write(self, dest: Path) -> None:
         """Write the edited package to dest via a temporary file and os.replace."""
@@ -311,7 +325,7 @@ def _copy_raw(zout: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes) -> None:
     zout.start_dir = zout.fp.tell()
 
 
-def write_package(pkg: Package, dest: Path, changed: dict[str, bytes | None]) -> None:
+def write_package(pkg: Package, dest: Path, changed: dict[str, bytes | PartStream | None]) -> None:
     """Write pkg with `changed` applied (bytes = new content, None = drop) to dest.
 
     Untouched members keep their compressed bytes; changed ones keep their position;
@@ -368,11 +382,20 @@ FAST_LEVEL = 1
 FAST_LEVEL_ABOVE = 1 << 20
 
 
-def _write_new(zout: zipfile.ZipFile, name: str, data: bytes) -> None:
+def _write_new(zout: zipfile.ZipFile, name: str, data: bytes | PartStream) -> None:
     zi = zipfile.ZipInfo(name, date_time=_NEW_MEMBER_TIME)
     zi.compress_type = zipfile.ZIP_DEFLATED
     zi.external_attr = 0o600 << 16
-    zout.writestr(zi, data, compresslevel=FAST_LEVEL if len(data) > FAST_LEVEL_ABOVE else 6)
+    if isinstance(data, bytes):
+        zout.writestr(zi, data, compresslevel=FAST_LEVEL if len(data) > FAST_LEVEL_ABOVE else 6)
+        return
+    # What writestr does, fed chunk by chunk (zlib's output does not depend on how the
+    # input is cut, so the member's bytes are the same as writestr's).
+    # what writestr(compresslevel=...) sets (Python 3.13 keeps _compresslevel as an alias)
+    zi._compresslevel = FAST_LEVEL if data.size_hint > FAST_LEVEL_ABOVE else 6   # type: ignore[attr-defined]
+    with zout.open(zi, "w", force_zip64=data.size_hint * 1.05 > zipfile.ZIP64_LIMIT) as f:
+        for chunk in data.chunks():
+            f.write(chunk)
 
 
 def _umask() -> int:

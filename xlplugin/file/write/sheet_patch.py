@@ -22,7 +22,8 @@ Decisions a caller should know:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -33,6 +34,7 @@ from xlplugin.model import CellValue, cell_ref, col_letter, split_ref
 from .columns import ERROR_VALUES, ColumnXml, band, excel_serial, formula_body, value_body, xml_text
 from .columns import num as _num
 from .columns import xml_escape as _xml_escape
+from .packager import PartStream
 from .styles import StyleBook
 
 NS_REL_T = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -162,8 +164,9 @@ class SheetEdits:
 
 @dataclass
 class PatchResult:
-    xml: bytes
+    source: bytes                               # the part as it was
     changed: bool = False
+    stream: PartStream | None = None            # the new part, made as it is written (None: source)
     marked: dict[tuple[int, int], int | None] = field(default_factory=dict)  # original s per marked cell
     created_cells: set[tuple[int, int]] = field(default_factory=set)
     created_rows: set[int] = field(default_factory=set)
@@ -174,6 +177,14 @@ class PatchResult:
     # none, as row runs {col: [(r1, r2)]}, and the cells written over existing ones.
     created_runs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     column_cells: set[tuple[int, int]] = field(default_factory=set)
+
+    @property
+    def xml(self) -> bytes:
+        """The new part, whole (the writer streams `stream` into the zip instead)."""
+        return self.source if self.stream is None else self.stream.to_bytes()
+
+    def part(self) -> bytes | PartStream:
+        return self.source if self.stream is None else self.stream
 
 
 # --------------------------------------------------------------------------- regexes
@@ -347,6 +358,112 @@ class _BandRows:
 
 
 
+class _RowAt:
+    """Where one <row> element sits in the part: the re.Match interface the patcher uses
+    (group 1 the attributes, group 2 the content, None for <row/>)."""
+
+    __slots__ = ("d", "spans")
+
+    def __init__(self, d: bytes, spans: tuple[int, int, int, int, int, int]) -> None:
+        self.d, self.spans = d, spans      # start, attrs start/end, content start/end (-1: none), end
+
+    def start(self, g: int = 0) -> int:
+        return self.spans[(0, 1, 3)[g]]
+
+    def end(self, g: int = 0) -> int:
+        return self.spans[(5, 2, 4)[g]]
+
+    def span(self, g: int = 0) -> tuple[int, int]:
+        return self.start(g), self.end(g)
+
+    def group(self, g: int = 0) -> bytes | None:
+        a, b = self.span(g)
+        return None if a < 0 else self.d[a:b]
+
+
+def _rows(d: bytes, start: int, end: int, p: bytes) -> Iterator[_RowAt]:
+    """The <row> elements between start and end: each start tag by regex, its end by a
+    plain search for the closing tag (a lazy regex over every row's content is slower)."""
+    tag = re.compile(rb"<" + re.escape(p) + rb"row\b(" + _ATTRS + rb")(/?)>")
+    close = b"</" + p + b"row>"
+    pos = start
+    while True:
+        m = tag.search(d, pos, end)
+        if m is None:
+            return
+        if m.group(2):
+            pos = m.end()
+            yield _RowAt(d, (m.start(), m.start(1), m.end(1), -1, -1, pos))
+            continue
+        c = d.find(close, m.end(), end)
+        if c < 0:
+            return
+        pos = c + len(close)
+        yield _RowAt(d, (m.start(), m.start(1), m.end(1), m.end(), c, pos))
+
+
+_OPEN = b"<row/>"   # event marker: a self-closed row opened to take its column cells
+
+
+class _FastRows:
+    """Rows whose column cells are appended, as three arrays of numbers (a 1M-row plan
+    costs 24 MB here, not a Python object per row)."""
+
+    def __init__(self) -> None:
+        self.rows, self.pos, self.stop = array("q"), array("q"), array("q")
+
+    def add(self, n: int, m: _RowAt, close_len: int) -> None:
+        self.rows.append(n)
+        if m.start(2) < 0:                      # <row/>: replaced whole
+            self.pos.append(m.start())
+            self.stop.append(m.end())
+        else:
+            self.pos.append(m.end() - close_len)
+            self.stop.append(-1)
+
+
+class _Body:
+    """sheetData's new content: the source's bytes between edited rows, the rebuilt rows,
+    and the column cells appended to rows, made a window of rows at a time when the part
+    is written (so it is never all in memory)."""
+
+    def __init__(self, patcher: _Patcher, d: bytes, start: int, end: int, events: list,
+                 appends: _FastRows, hybrid: set[int], lazy: bool, added: int) -> None:
+        self.patcher, self.d, self.start, self.end = patcher, d, start, end
+        self.events, self.appends, self.hybrid, self.lazy, self.added = events, appends, hybrid, lazy, added
+
+    def chunks(self) -> Iterator[bytes | memoryview]:
+        d, pt = self.d, self.patcher
+        view = memoryview(d)
+        bands = _BandRows(pt.cols)
+        close = b"</" + pt.p + b"row>"
+        hybrid = self.hybrid
+        last = self.start
+        rows, places = self.appends.rows, self.appends.pos
+        i, n_app = 0, len(rows)
+        for pos, _, n, stop, raw in [*self.events, (self.end, 2, 0, self.end, None)]:
+            # the appended cells before this event (always inside rows no event touches)
+            while i < n_app and places[i] < pos:
+                yield view[last:places[i]]
+                yield bands.get(rows[i]).encode()
+                last = places[i]
+                i += 1
+            if pos > last:
+                yield view[last:pos]
+            if raw is None:     # the end
+                last = stop
+                break
+            if raw is _OPEN:
+                yield d[pos:stop - 2] + b">" + bands.get(n).encode() + close
+            elif n in hybrid:
+                yield pt._append(raw, bands.get(n).encode())
+            else:
+                yield raw
+            last = stop
+        if self.end > last:
+            yield view[last:self.end]
+
+
 @dataclass(frozen=True)
 class _Unshare:
     """Internal: turn the dependants of shared formula `si` into plain formulas."""
@@ -375,7 +492,7 @@ class _Patcher:
         assert root_end is not None
         self.root_tag = root_end.group(0)
         self.root_end = root_end.end()
-        self.result = PatchResult(xml=data)
+        self.result = PatchResult(source=data)
         self.col_styles: list[tuple[int, int, int]] = []   # (min, max, style)
         self.array_boxes: list[tuple[int, int, int, int]] = []
         self._grow: list[tuple[int, int]] = []      # written cells: the dimension covers them
@@ -384,6 +501,7 @@ class _Patcher:
         self.cols: list[ColumnXml] = []             # column writes, in column order
         self._col_style: dict[tuple[int, int], ColumnXml] = {}
         self._cols_slow = False                     # an array formula near them: every row the careful way
+        self._restyled: dict[tuple, tuple[bytes, int | None]] = {}   # _restyle_row's memo
 
     # -- entry -----------------------------------------------------------------
     def run(self) -> PatchResult:
@@ -415,24 +533,41 @@ class _Patcher:
 
         by_row = self._group_cells()
         self._prep_columns()
-        new_body = self._patch_rows(d, body_start, body_end, by_row) if by_row or self.cols else None
+        body = self._patch_rows(d, body_start, body_end, by_row) if by_row or self.cols else None
 
         head_changed = self._edit_head(head)
         tail_changed = self._edit_tail(tail)
-        if new_body is None and not head_changed and not tail_changed:
+        if body is None and not head_changed and not tail_changed:
             return self.result
-        parts = [d[:self.root_end], *(n.raw for n in head)]
+        before = [d[:self.root_end], *(n.raw for n in head)]
+        after = [n.raw for n in tail] + [d[root_close:]]
+        new_body: bytes | _Body | None = body
+        if isinstance(body, _Body) and not body.lazy:
+            new_body = b"".join(body.chunks())
         if new_body is None or (selfclosed and not new_body):
-            parts.append(d[sd.start():tail_start])
+            mid: list[bytes | _Body] = [d[sd.start():tail_start]]
         elif not new_body:      # emptied again (clear): back to the self-closed form
-            parts.append(sd_open[:-1] + b"/>")
+            mid = [sd_open[:-1] + b"/>"]
         else:
-            parts += [sd_open, new_body, sd_close]
-        parts += [n.raw for n in tail]
-        parts.append(d[root_close:])
-        out = b"".join(parts)
-        self.result.xml = out
-        self.result.changed = out != d
+            mid = [sd_open, new_body, sd_close]
+        if isinstance(new_body, _Body):
+            # The patched rows are made while the part is written; the rest is here.
+            self.result.changed = True
+            pieces = [*before, *mid, *after]
+            size = len(d) + new_body.added
+
+            def chunks() -> Iterator[bytes | memoryview]:
+                for piece in pieces:
+                    if isinstance(piece, _Body):
+                        yield from piece.chunks()
+                    else:
+                        yield piece
+            self.result.stream = PartStream(chunks, size)
+            return self.result
+        out = b"".join([*before, *mid, *after])   # type: ignore[list-item]
+        if out != d:
+            self.result.changed = True
+            self.result.stream = PartStream(lambda: (out,), len(out))
         return self.result
 
     # -- cells ---------------------------------------------------------------------
@@ -505,22 +640,31 @@ class _Patcher:
                 yield n
             n += 1
 
-    def _appendable(self, m: re.Match, min_col: int) -> bool:
+    def _appendable(self, m: _RowAt, min_col: int) -> bool:
         """Can the column cells go straight after this row's last cell (all of them are
         left of every written column, and the row has no style of its own)?"""
-        if b"customFormat" in m.group(1):
+        d = self.data
+        if d.find(b"customFormat", m.start(1), m.end(1)) >= 0:
             return False
-        inner = m.group(2)
-        if not inner:
+        lo, hi = m.span(2)
+        if lo >= hi:          # <row/> or an empty row
             return True
         tag = b"<" + self.p + b"c"
-        i = inner.rfind(tag + b" ")
+        i = d.rfind(tag + b" ", lo, hi)          # positions in the part: the row is not copied
         if i < 0:
-            return tag not in inner
-        r = _R_ATTR.search(inner, i, inner.find(b">", i))
-        if r is None:
-            return False
-        col = _ref_col(r.group(1))
+            return d.find(tag, lo, hi) < 0
+        j = i + len(tag) + 4
+        if d[i + len(tag):j] == b' r="':            # as Excel writes it: read the ref directly
+            q = d.find(b'"', j, hi)
+            if q < 0:
+                return False
+            ref = d[j:q]
+        else:
+            r = _R_ATTR.search(d, i, d.find(b">", i, hi))
+            if r is None:
+                return False
+            ref = r.group(1)
+        col = _ref_col(ref)
         return col is not None and col < min_col
 
     def _column_ops(self, row: int, by_row: dict) -> None:
@@ -546,8 +690,19 @@ class _Patcher:
     def _created_runs(self, fast_rows: list[int]) -> None:
         """Cells appended by the fast path, per column, as runs of rows."""
         rows = sorted(set(fast_rows))
+        spans: list[tuple[int, int]] = []        # the fast rows as runs, once for all columns
+        for r in rows:
+            if spans and spans[-1][1] == r - 1:
+                spans[-1] = (spans[-1][0], r)
+            else:
+                spans.append((r, r))
         for k in self.cols:
-            runs: list[tuple[int, int]] = []
+            if k.all_written():
+                runs = [(max(a, k.first), min(b, k.last)) for a, b in spans if a <= k.last and b >= k.first]
+                if runs:
+                    self.result.created_runs.setdefault(k.col, []).extend(runs)
+                continue
+            runs = []
             for r in rows:
                 if r < k.first or r > k.last or not k.written(r - k.first):
                     continue
@@ -562,32 +717,36 @@ class _Patcher:
         """One scan over the rows; touched rows are rebuilt, new rows inserted before the
         first row (in document order) with a higher number, everything else copied.
         Column cells right of a row's last cell are appended as text (the fast path)."""
-        p = re.escape(self.p)
-        row_re = re.compile(rb"<" + p + rb"row\b(" + _ATTRS + rb")(?:/>|>(.*?)</" + p + rb"row>)", re.S)
         pending = sorted(by_row)
-        exists: dict[int, re.Match] = {}
+        exists: dict[int, _RowAt] = {}
         insert_at: dict[int, int] = {}
         cols = self.cols
         span_lo = min((c.first for c in cols), default=1)
         span_hi = max((c.last for c in cols), default=0)
         min_col = min((c.col for c in cols), default=0)
-        fast: list[tuple[int, re.Match]] = []
+        # The fast rows (most of a plan), kept as numbers: row, where its cells go (before
+        # </row>, or its start for <row/>), and -1 or the end of a <row/>.
+        fast = _FastRows()
         missing: list[tuple[int, int]] = []      # column rows the sheet lacks: (row, insert position)
         k, cur, prev = 0, 0, 0
-        for m in row_re.finditer(d, start, end):
-            r = _R_ATTR.search(m.group(1))
+        n_pending = len(pending)
+        r_attr = _R_ATTR.search
+        for m in _rows(d, start, end, self.p):
+            r = r_attr(d, m.start(1), m.end(1))
             cur = int(r.group(1)) if r and r.group(1).isdigit() else cur + 1
-            while k < len(pending) and pending[k] < cur:
+            while k < n_pending and pending[k] < cur:
                 insert_at.setdefault(pending[k], m.start())
                 k += 1
             if cols and cur > prev:
                 if span_lo <= cur <= span_hi:
-                    missing += [(n, m.start()) for n in range(max(prev + 1, span_lo), cur)]
+                    if cur > prev + 1:
+                        missing += [(n, m.start()) for n in range(max(prev + 1, span_lo), cur)]
+                    ops = by_row.get(cur)
                     if self._cols_slow or not self._appendable(m, min_col) \
-                            or any(op.col >= min_col for _, op in by_row.get(cur, ())):
+                            or (ops and any(op.col >= min_col for _, op in ops)):
                         self._column_ops(cur, by_row)
                     else:
-                        fast.append((cur, m))   # rows with other edits too (marks): appended after them
+                        fast.add(cur, m, len(self.p) + 6)   # rows with other edits too (marks): appended after them
                 elif cur > span_hi >= prev + 1:
                     missing += [(n, m.start()) for n in range(max(prev + 1, span_lo), span_hi + 1)]
                 prev = cur
@@ -599,35 +758,30 @@ class _Patcher:
             self._column_ops(n, by_row)
             if n in by_row:
                 insert_at.setdefault(n, pos)
-        self._unshare_masters(d, end, row_re, exists, by_row)
+        self._unshare_masters(d, end, exists, by_row)
         pending = sorted(by_row)
-        events: list[tuple[int, int, int, int, bytes]] = []   # (pos, existing?, row, end, bytes)
-        hybrid: dict[int, bytes] = {}     # rows with other edits too: their cells, appended after
-        events += self._fast_events(fast, by_row, hybrid)
-        self._created_runs([n for n, _ in fast])
+        events: list[tuple[int, int, int, int, bytes | None]] = []   # (pos, existing?, row, end, bytes)
+        hybrid: set[int] = set()     # rows with other edits too: their column cells go after the rebuilt row
+        appends = self._fast_events(fast, by_row, hybrid, events)
+        lazy = bool(appends.rows) or bool(hybrid) or any(e[4] is _OPEN for e in events)
+        self._created_runs(fast.rows)
+        del fast
         for n in pending:
             if n in exists:
                 m = exists[n]
                 raw = self._row(n, m, by_row[n])
-                if n in hybrid:
-                    cells = hybrid[n]
-                    if raw:
-                        raw = self._append(raw, cells)
-                    elif cells:   # the tool's own row, emptied by a clear in this pass: made again
-                        raw = b"<" + self.p + b'row r="' + str(n).encode() + b'">' + cells + b"</" + self.p + b"row>"
-                        self.result.created_rows.add(n)
+                if n in hybrid and not raw:   # the tool's own row, emptied by a clear in this pass: made again
+                    hybrid.discard(n)
+                    cells = _BandRows(self.cols, 1).get(n).encode()
+                    raw = b"<" + self.p + b'row r="' + str(n).encode() + b'">' + cells + b"</" + self.p + b"row>"
+                    self.result.created_rows.add(n)
                 events.append((m.start(), 1, n, m.end(), raw))
             else:
                 pos = insert_at.get(n, end)
                 events.append((pos, 0, n, pos, self._new_row(n, by_row[n])))
         events.sort(key=lambda e: (e[0], e[1], e[2]))
-        out: list[bytes] = []
-        last = start
-        for pos, _, _, stop, raw in events:
-            out += [d[last:pos], raw]
-            last = stop
-        out.append(d[last:end])
-        return b"".join(out)
+        added = sum(len(k.values) for k in cols) * 80
+        return _Body(self, d, start, end, events, appends, hybrid, lazy, added)
 
     def _append(self, row_xml: bytes, cells: bytes) -> bytes:
         """`cells` put at the end of a row element (opening a self-closed one)."""
@@ -638,28 +792,34 @@ class _Patcher:
             return row_xml[:-len(close)] + cells + close
         return row_xml[:-2] + b">" + cells + close    # <row .../>
 
-    def _fast_events(self, fast: list[tuple[int, re.Match]], by_row: dict, hybrid: dict[int, bytes]) -> list:
-        """The appended cells of the fast rows, built a window of rows at a time; a row
-        with other edits gets its cells in `hybrid`, to append once the row is rebuilt."""
-        close = b"</" + self.p + b"row>"
-        events = []
-        rows_cells = _BandRows(self.cols)
-        for n, m in fast:
-            text = rows_cells.get(n)
-            if not text:
+    def _fast_events(self, fast: _FastRows, by_row: dict, hybrid: set[int], events: list) -> _FastRows:
+        """The rows whose column cells are appended (their text is made when the part is
+        written: _Body); a row with other edits too goes in `hybrid`, a <row/> in `events`."""
+        written = self._row_written()
+        out = _FastRows()
+        for n, pos, stop in zip(fast.rows, fast.pos, fast.stop, strict=True):
+            if not written(n):
                 continue
-            raw = text.encode()
             if n in by_row:
-                hybrid[n] = raw
-                continue
-            if m.group(2) is None:   # <row .../>: open it
-                events.append((m.start(), 1, n, m.end(), m.group(0)[:-2] + b">" + raw + close))
+                hybrid.add(n)
+            elif stop >= 0:    # <row .../>: opened at write time
+                events.append((pos, 1, n, stop, _OPEN))
             else:
-                pos = m.end() - len(close)
-                events.append((pos, 1, n, pos, raw))
-        return events
+                out.rows.append(n)
+                out.pos.append(pos)
+        return out
 
-    def _unshare_masters(self, d: bytes, end: int, row_re: re.Pattern, exists: dict, by_row: dict) -> None:
+    def _row_written(self):
+        """row -> does some column write a cell there (else the row gets no text)."""
+        always = [(k.first, k.last) for k in self.cols if k.all_written()]
+        some = [k for k in self.cols if not k.all_written()]
+
+        def written(n: int) -> bool:
+            return any(a <= n <= b for a, b in always) or \
+                any(k.first <= n <= k.last and k.written(n - k.first) for k in some)
+        return written
+
+    def _unshare_masters(self, d: bytes, end: int, exists: dict, by_row: dict) -> None:
         """A write over the master of a shared formula: its dependants get the formula
         written out (shifted), so overwriting the master breaks nothing."""
         fre = re.compile(rb"<" + re.escape(self.p) + rb"f\b(" + _ATTRS + rb")(?:/>|>(.*?)</" + re.escape(self.p) + rb"f>)",
@@ -686,7 +846,7 @@ class _Patcher:
                 op = _Unshare(row, cell.col, si, _xml_unescape((fm.group(2) or b"").decode()))
                 self._unshared.add((row, cell.col))
                 cur = row - 1
-                for dm in row_re.finditer(d, m.start(), end):   # the rows the shared range spans
+                for dm in _rows(d, m.start(), end, self.p):   # the rows the shared range spans
                     r = _R_ATTR.search(dm.group(1))
                     cur = int(r.group(1)) if r and r.group(1).isdigit() else cur + 1
                     if cur > box[2]:
@@ -736,7 +896,10 @@ class _Patcher:
         self.result.created_rows.add(row)
         return b"<" + self.p + b'row r="' + str(row).encode() + b'">' + body + b"</" + self.p + b"row>"
 
-    def _row(self, row: int, m: re.Match, ops: list) -> bytes:
+    def _row(self, row: int, m: _RowAt, ops: list) -> bytes:
+        quick = self._restyle_row(row, m, ops)
+        if quick is not None:
+            return quick
         p = self.p
         attrs, inner = m.group(1), m.group(2)
         cells: list[_Cell | bytes] = self._split_cells(inner) if inner else []
@@ -757,6 +920,59 @@ class _Patcher:
         if tool_row:   # cleared and written again in one pass: still the tool's row
             self.result.created_rows.add(row)
         return b"<" + p + b"row" + attrs + b">" + body + b"</" + p + b"row>"
+
+    def _restyle_row(self, row: int, m: _RowAt, ops: list) -> bytes | None:
+        """A row whose edits only restyle cells it has (marks, a clear's restores): each
+        cell is found by its ``<c r="K7"`` start and only its s attribute is rewritten,
+        without splitting the row.  The same bytes as the careful path; None sends the
+        row there (another kind of edit, a cell to create, an unusual cell start)."""
+        if m.group(2) is None:
+            return None
+        d, lo, hi = self.data, m.start(2), m.end(2)
+        num = str(row).encode()
+        tags: dict[int, bytes] = {}          # start offset in d -> the cell's start tag now
+        head = b"<" + self.p + b'c r="'
+        for kind, op in ops:
+            if kind != "mark" and kind != "restore":
+                return None
+            pos = d.find(head + col_letter(op.col).encode() + num + b'"', lo, hi)
+            if pos < 0:
+                if kind == "mark":
+                    return None              # a cell to create: the careful path inserts it
+                continue                     # restoring a cell that is gone: nothing to do
+            tag = tags.get(pos)
+            if tag is None:
+                tm = _TAG_RE.match(d, pos)
+                if tm is None or tm.group(2) is None:
+                    return None
+                tag = tm.group(0)
+            # The tag after its r attribute repeats down a column: restyle it once.
+            ref_end = d.index(b'"', pos + len(head)) + 1 - pos
+            key = (kind, tag[ref_end:], op.s if kind == "restore" else op.fill)
+            hit = self._restyled.get(key)
+            if hit is None:
+                hit = self._restyle_tag(tag, kind, op)
+                hit = self._restyled[key] = (hit[0][ref_end:], hit[1])
+            tags[pos] = tag[:ref_end] + hit[0]
+            if kind == "mark":
+                self.result.marked.setdefault((row, op.col), hit[1])
+        out: list[bytes] = []
+        last = m.start()
+        for pos in sorted(tags):
+            out += [d[last:pos], tags[pos]]
+            last = pos + len(_TAG_RE.match(d, pos).group(0))   # type: ignore[union-attr]
+        out.append(d[last:m.end()])
+        return b"".join(out)
+
+    def _restyle_tag(self, tag: bytes, kind: str, op: CellMark | CellRestore) -> tuple[bytes, int | None]:
+        """A cell start tag restored (op.s) or marked (op.fill over its style); for a
+        mark, also the s index it had."""
+        if isinstance(op, CellRestore):
+            return (_del_attr(tag, b"s") if op.s is None else _set_attr(tag, b"s", str(op.s).encode())), None
+        cur = _attr(tag, b"s")
+        orig = int(cur) if cur and cur.isdigit() else None
+        s = self.styles.derive(orig or 0, Style(fill=op.fill))
+        return _set_attr(tag, b"s", str(s).encode()), orig
 
     def _find(self, cells: list, col: int) -> int | None:
         for i, c in enumerate(cells):

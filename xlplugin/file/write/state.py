@@ -38,7 +38,7 @@ from lxml import etree
 
 from xlplugin.file.ooxml.package import NS_MAIN, PARSER
 from xlplugin.file.write.new_sheet import cell_xml
-from xlplugin.model import cell_ref, split_ref
+from xlplugin.model import cell_ref, col_letter, split_ref
 
 STATE_SHEET = "xlplugin_state"
 VERSION = 1
@@ -101,10 +101,11 @@ def to_sheet_xml(state: State) -> bytes:
     rows = [["kind", "sheet", "data"]]
     rows.append(["version", "", json.dumps({"version": VERSION})])
     records = []
+    rank = {k: i for i, k in enumerate(KINDS)}
+    encode = _JSON.encode
     for r in state.records:
-        data = {k: v for k, v in r.items() if k not in ("kind", "sheet")}
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        records.append((KINDS.index(r["kind"]) if r["kind"] in KINDS else len(KINDS), r["kind"], r["sheet"], text))
+        data = {k: v for k, v in r.items() if k != "kind" and k != "sheet"}
+        records.append((rank.get(r["kind"], len(KINDS)), r["kind"], r["sheet"], encode(data)))
     # A canonical order: the same state always gives the same part (re-runs are idempotent).
     for _, kind, sheet, text in sorted(records):
         chunks = [text[i:i + CHUNK] for i in range(0, len(text), CHUNK)] or [""]
@@ -112,10 +113,23 @@ def to_sheet_xml(state: State) -> bytes:
     out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
            f'<worksheet xmlns="{NS_MAIN}"><sheetData>']
     for i, row in enumerate(rows, start=1):
-        cells = "".join(cell_xml(cell_ref(i, j), v, None, 0) for j, v in enumerate(row, start=1) if v)
+        cells = "".join(_text_cell(col_letter(j) + str(i), v) for j, v in enumerate(row, start=1) if v)
         out.append(f'<row r="{i}">{cells}</row>')
     out.append("</sheetData></worksheet>")
     return "".join(out).encode("utf-8")
+
+
+# One encoder for every record (json.dumps with options builds a new one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+_NOT_PLAIN = re.compile(r"[&<>\x00-\x1f\ufffe\uffff]|_x")
+
+
+def _text_cell(ref: str, text: str) -> str:
+    """cell_xml(ref, text, None, 0), with the usual short plain text formatted directly:
+    a state sheet has a row per marked cell, so 100,000s of these."""
+    if len(text) < 1000 and not _NOT_PLAIN.search(text) and text == text.strip():
+        return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+    return cell_xml(ref, text, None, 0)
 
 
 def pack_cells(cells: set[tuple[int, int]]) -> str:

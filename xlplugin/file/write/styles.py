@@ -96,6 +96,7 @@ class StyleBook:
         self._ns = ns
         self.changed = styles_xml is None
         self._cache: dict[tuple[int, Style], int] = {}
+        self._keys: dict[tuple[str, str], dict[tuple, int]] = {}   # _append's index of each container
 
     # -- small tree helpers ---------------------------------------------------------
     def _q(self, tag: str) -> str:
@@ -122,15 +123,21 @@ class StyleBook:
     def _append(self, container: str, item: etree._Element) -> int:
         """Append `item` to a container, or return the index of an identical entry."""
         c = self._container(container)
-        items = c.findall(item.tag)
+        # Entries are only ever appended (here), so each container's keys are computed once.
+        index = self._keys.get((container, item.tag))
+        if index is None:
+            index = self._keys[(container, item.tag)] = {}
+            for i, existing in enumerate(c.findall(item.tag)):
+                index.setdefault(_key(existing), i)
         key = _key(item)
-        for i, existing in enumerate(items):
-            if _key(existing) == key:
-                return i
+        if key in index:
+            return index[key]
+        n = len(c.findall(item.tag))
         c.append(item)
-        c.set("count", str(len(items) + 1))
+        c.set("count", str(n + 1))
+        index[key] = n
         self.changed = True
-        return len(items)
+        return n
 
     # -- public API -----------------------------------------------------------------
     @property
