@@ -243,6 +243,13 @@ def time_labelling(n: int = 100_000, taxonomy: Taxonomy | None = None, repeat: i
     return Timing(n, best[0], best[1], base[0], base[1])
 
 
+def model_size() -> int:
+    """Bytes of the shipped stage model's files."""
+    from xlplugin.engine.stages.model.vectors import HERE
+
+    return sum((HERE / f).stat().st_size for f in ("vectors.npz", "vocab.txt", "head.json"))
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:5.1f}%"
 
@@ -297,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     tax = load_taxonomy(args.taxonomy)
     print(f"taxonomy: {tax.source} ({tax.phrase_count()} phrases)")
+    print(f"shipped model: {model_size() / 1e6:.1f} MB (vectors.npz, vocab.txt, head.json)")
     if not args.no_corpus:
         corpus_report(tax, args.folds, args.misses)
     splits = ("dev", "test") if args.split == "both" else (args.split,)

@@ -1,8 +1,10 @@
 """Static word vectors shipped with the package: text -> mean vector, with no model at run time.
 
 The vectors (vectors.npz: int8 codes and one scale per word; vocab.txt) were distilled at
-build time from all-MiniLM-L6-v2 by scripts/build_stage_model.py.  A word missing from the
-vocabulary is split into WordPiece pieces ('onboarding' -> 'on', '##board', '##ing'), as the
+build time from all-MiniLM-L6-v2 by scripts/build_stage_model.py: each word's own embedding,
+then fitted so that the mean over a text approaches the model's embedding of the whole text
+(tokenlearn-style, over marketing texts), so the mean reads a phrase more as the model does.
+A word missing from the vocabulary is split into WordPiece pieces ('onboarding' -> 'on', '##board', '##ing'), as the
 model's own tokenizer would, and gets the mean of their vectors; so wording nobody here wrote
 still lands near words of similar meaning.
 """
