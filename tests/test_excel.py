@@ -160,6 +160,11 @@ class Excel:
             elif f == "setRangeColor":
                 for r, c in cells:
                     self.fills[(sh["name"], r, c)] = args[0]
+            elif f == "setRangeColors":             # a colour a cell; "keep" leaves one as it is
+                for i, row in enumerate(args[0]):
+                    for j, color in enumerate(row):
+                        if color != "keep":
+                            self.fills[(sh["name"], r0 + i, c0 + j)] = color
             elif f == "setNumberFormat":
                 for r, c in cells:
                     self.formats[(sh["name"], r, c)] = args[0]
