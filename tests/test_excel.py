@@ -157,14 +157,14 @@ class Excel:
                 for i, row in enumerate(a["values"]):
                     for j, v in enumerate(row):
                         self._put(sh, r0 + i, c0 + j, v)
-            elif f == "setRangeColor":
+            elif f == "setRangeColor":               # Excel keeps a colour as "#RRGGBB"
                 for r, c in cells:
-                    self.fills[(sh["name"], r, c)] = args[0]
+                    self.fills[(sh["name"], r, c)] = args[0] and args[0].upper()
             elif f == "setRangeColors":             # a colour a cell; "keep" leaves one as it is
                 for i, row in enumerate(args[0]):
                     for j, color in enumerate(row):
                         if color != "keep":
-                            self.fills[(sh["name"], r0 + i, c0 + j)] = color
+                            self.fills[(sh["name"], r0 + i, c0 + j)] = color and color.upper()
             elif f == "setNumberFormat":
                 for r, c in cells:
                     self.formats[(sh["name"], r, c)] = args[0]

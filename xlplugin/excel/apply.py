@@ -39,7 +39,7 @@ from typing import Any
 
 from xlplugin import changes as ch
 from xlplugin.excel import runs as R
-from xlplugin.excel.bulk import paint, put
+from xlplugin.excel.bulk import paint, put, put_column
 from xlplugin.excel.read import is_remote
 from xlplugin.file.read import parse_range
 from xlplugin.file.write.state import CHUNK, KINDS, STATE_SHEET, State
@@ -188,16 +188,24 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
 
 
 def _request_chunks(values: list[Any], limit: int = REQUEST_BYTES) -> list[tuple[int, int]]:
-    """[lo, hi) slices of `values` whose JSON stays under `limit` bytes each."""
-    out, lo, size = [], 0, 0
-    for i, v in enumerate(values):
-        n = (len(v.encode()) + 8 if isinstance(v, str) else 24) + 4   # quotes, escapes, "[", "],"
-        if size + n > limit and i > lo:
-            out.append((lo, i))
-            lo, size = i, 0
-        size += n
-    if lo < len(values) or not values:
-        out.append((lo, len(values)))
+    """[lo, hi) slices of `values` whose JSON as a column ([[v], [v], ...]) stays under
+    `limit` bytes each: the column cut into even slices by its measured size, and a slice
+    still over the limit (long texts bunched together) halved until it is not."""
+    def size(lo: int, hi: int) -> int:
+        return len(json.dumps(values[lo:hi], default=str)) + 2 * (hi - lo)
+
+    n = len(values)
+    pieces = -(-size(0, n) // limit) if n else 1
+    bounds = [n * i // pieces for i in range(pieces + 1)]
+    todo = list(zip(bounds[:0:-1], bounds[-2::-1], strict=True))      # (hi, lo), last slice first
+    out: list[tuple[int, int]] = []
+    while todo:
+        hi, lo = todo.pop()
+        if hi - lo > 1 and size(lo, hi) > limit:
+            mid = (lo + hi) // 2
+            todo += [(hi, mid), (mid, lo)]
+        else:
+            out.append((lo, hi))
     return out
 
 
@@ -231,6 +239,9 @@ def join_runs(runs: list[list]) -> list[tuple[Box, Any]]:
     return [((b[0], b[1], b[2], b[3]), b[4]) for b in out]
 
 
+_NO_STYLE = ch.Style()
+
+
 def _write_cells(sheet: Any, cells: list[ch.SetCell], report: ApplyReport, remote: bool) -> None:
     by_pos = {(c.row, c.col): c for c in cells}            # the last write to a cell wins
     kinds = {pos: bool(c.formula) for pos, c in by_pos.items()}
@@ -243,7 +254,11 @@ def _write_cells(sheet: Any, cells: list[ch.SetCell], report: ApplyReport, remot
             put(rng, [[_xl_value(x.value) for x in row] for row in rows], remote)
         report.cells += (r2 - r1 + 1) * (c2 - c1 + 1)
     styles = {pos: c.style for pos, c in by_pos.items() if c.style is not None}
-    for (r1, c1, r2, c2), style in blocks(styles):
+    # a fill alone (the Validation sheet's severity cells, one colour a row) is painted
+    # like marks: a call per run of one colour, not one per cell between two others
+    fills = {pos: st.fill for pos, st in styles.items() if st.fill is not None and replace(st, fill=None) == _NO_STYLE}
+    paint(sheet, fills)
+    for (r1, c1, r2, c2), style in blocks({pos: st for pos, st in styles.items() if pos not in fills}):
         _apply_style(sheet.range((r1, c1), (r2, c2)), style, report)
 
 
@@ -309,6 +324,7 @@ class _Target:
         self.restored: dict[tuple[str, str], str | None] = {}
         self._created: dict[str, tuple[R.Runs, R.Runs]] = {}   # sheet -> (cells added, styled ones)
         self._fill_unreadable = False        # the engine said it cannot read fills: don't ask again
+        self._widths: dict[str, int] = {}    # sheet -> columns of the grid it was read as
 
     # -- helpers ------------------------------------------------------------------------
     def sheet(self, name: str) -> Any:
@@ -335,7 +351,9 @@ class _Target:
             return {}
         g = self.prior.grid(sheet)
         c, cells = col - g.origin_col, g.cells
-        if c < 0 or c >= g.max_col - g.origin_col + 1:       # beside the sheet's cells
+        if sheet not in self._widths:
+            self._widths[sheet] = max(map(len, cells), default=0)
+        if c < 0 or c >= self._widths[sheet]:                  # beside the sheet's cells
             return {col: R.merged(runs)}
         blank: list[tuple[int, int]] = []
         for a, b in runs:
@@ -579,7 +597,7 @@ class _Target:
             self.cells([head])
         sh = self.sheet(c.sheet)
         col = c.col
-        if isinstance(c, ch.FormulaColumn):
+        if isinstance(c, ch.FormulaColumn) or ch.KEEP not in c.values:
             runs = [(c.first_row, c.last_row)]
         else:
             runs = _runs([c.first_row + i for i, v in enumerate(c.values) if v is not ch.KEEP])
@@ -595,7 +613,7 @@ class _Target:
             else:
                 vals = [_xl_value(v) for v in c.values[a - c.first_row:b - c.first_row + 1]]
                 for lo, hi in _request_chunks(vals):
-                    put(sh.range((a + lo, col), (a + hi - 1, col)), [[v] for v in vals[lo:hi]], self.remote)
+                    put_column(sh.range((a + lo, col), (a + hi - 1, col)), vals[lo:hi], self.remote)
             if c.style is not None:
                 _apply_style(rng, c.style, self.report)
         self.report.cells += len(c.values)

@@ -65,6 +65,14 @@ def put(rng: Any, values: list[list[Any]] | str, remote: bool, *, formula: bool 
         raw.value = values
 
 
+def put_column(rng: Any, values: list[Any], remote: bool) -> None:
+    """put() for a one-column range, its values given as a flat list."""
+    if not remote:
+        rng.value = [[v] for v in values]
+        return
+    rng.options("raw").value = [[_remote_cell(v)] for v in values]
+
+
 def _hex(fill: str | None) -> str | None:
     return None if fill is None else "#" + fill
 
