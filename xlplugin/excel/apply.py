@@ -370,22 +370,34 @@ class _Target:
     # -- ClearMarks -----------------------------------------------------------------------
     def clear(self, c: ch.ClearMarks) -> None:
         st = self.state
+        sheets: dict[str, Any] = {}
+
+        def find(name: str) -> Any | None:
+            if name not in sheets:
+                sheets[name] = _find_sheet(self.book, name)
+            return sheets[name]
+
         fills: dict[str, dict[tuple[int, int], str | None]] = {}
-        for rec in st.of("mark", c.sheet):
-            sh = _find_sheet(self.book, rec["sheet"])
+        for rec in st.drop_where("mark", c.sheet):      # dropped at once: 25,000 marks, one pass
+            sh = find(rec["sheet"])
             if sh is not None:
                 fill = rec.get("fill")
                 fills.setdefault(sh.name, {})[split_ref(rec["ref"])] = fill
                 self.restored[(sh.name, rec["ref"])] = fill
                 self.report.marks_cleared += 1
-            st.drop(rec)
         for name, cells in fills.items():
-            paint(_find_sheet(self.book, name), cells)
-        for rec in st.of("note", c.sheet):
-            sh = _find_sheet(self.book, rec["sheet"])
+            paint(find(name), cells)
+        notes = st.drop_where("note", c.sheet)
+        if self.remote:
+            # xlwings finds a cell's note by walking the sheet's list of notes: taken in that
+            # list's order, each is at its head (1,000 notes: 1,000 steps, not 500,000)
+            where = {(name, ref): i for name in {r["sheet"] for r in notes} if find(name) is not None
+                     for i, ref in enumerate(_note_cells(find(name)))}
+            notes.sort(key=lambda r: where.get((r["sheet"], r["ref"].upper()), -1))
+        for rec in notes:
+            sh = find(rec["sheet"])
             if sh is not None:
                 self._remove_note(sh, rec)
-            st.drop(rec)
         if not c.everything:
             return
         added: dict[str, tuple[R.Runs, R.Runs]] = {}         # sheet -> (cells, styled ones)
@@ -509,7 +521,7 @@ class _Target:
         searches all the sheet's notes first (1,000 notes: a million comparisons)."""
         for name, group in _by_sheet(notes).items():
             sh = self.sheet(name)
-            has_note = _note_cells(sh) if self.remote else None
+            has_note = set(_note_cells(sh)) if self.remote else None
             recs = self.state.index("note", sh.name, "ref")
             for c in group:
                 ref = cell_ref(c.row, c.col)
@@ -786,9 +798,9 @@ def _by_sheet(changes: list[Any]) -> dict[str, list[Any]]:
     return out
 
 
-def _note_cells(sh: Any) -> set[str]:
-    """The cells with a note, from the remote engine's payload ("E7")."""
-    return {str(n["address"]).replace("$", "").upper() for n in sh.impl.api.get("notes") or []}
+def _note_cells(sh: Any) -> list[str]:
+    """The cells with a note ("E7"), in the remote engine's order (its payload's)."""
+    return [str(n["address"]).replace("$", "").upper() for n in sh.impl.api.get("notes") or []]
 
 
 def _frozen(row: int, col: int) -> str:
