@@ -1,6 +1,7 @@
 """Benchmark: `xlplugin run` end to end, side by side with the naive pipeline and the floor.
 
     python -m benchmarks.bench_run [--sizes 1000,10000,100000,1048575] [--no-ribbon]
+    python -m benchmarks.bench_run --only-ribbon [--ribbon-rows 100000]
 
 For each plan size (generated once, cached in benchmarks/.cache/), three processes, each
 timed on its own with its peak RSS (os.wait4's ru_maxrss):
@@ -86,15 +87,20 @@ def bench_size(rows: int, bad: bool, out: Path) -> dict:
 
 
 def ribbon(rows: int) -> str:
-    """The ribbon's run_all on a 100k-row Book through the remote engine, in a child process."""
+    """The ribbon's run_all on a plan through xlwings' remote engine, in a child process:
+    wall and CPU seconds of the command (payload in, actions out; building the payload
+    is the client's work and not counted), the actions, their JSON size in all and the
+    largest one (Excel on the web takes at most 5 MB a request)."""
     code = (
         "import os,time,json,sys;os.environ['XLWINGS_LICENSE_KEY']='noncommercial';"
         "sys.path.insert(0,'.');from tests.test_excel import payload_from_file;import xlwings as xw;"
         "from xlplugin import excel;from benchmarks.plans import plan;"
-        f"p=payload_from_file(plan({rows}));t=time.perf_counter();b=xw.Book(json=p);"
-        "r=excel.ribbon_on(b,'run_all');acts=b.json()['actions'];s=time.perf_counter()-t;"
+        f"p=payload_from_file(plan({rows}));t=time.perf_counter();c=time.process_time();b=xw.Book(json=p);"
+        "r=excel.ribbon_on(b,'run_all');acts=b.json()['actions'];"
+        "s=time.perf_counter()-t;c=time.process_time()-c;"
         "sizes=[len(json.dumps(a,default=str)) for a in acts];"
-        "print(f'{s:.2f} s, {len(acts)} actions, {sum(sizes)/1e6:.1f} MB in all, largest {max(sizes)/1e6:.2f} MB')"
+        "print(f'{s:.2f} s ({c:.2f} s CPU), {len(acts)} actions, {sum(sizes)/1e6:.1f} MB in all, '"
+        "f'largest {max(sizes)/1e6:.2f} MB')"
     )
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     return p.stdout.strip() or f"failed: {p.stderr.strip()[-300:]}"
@@ -121,8 +127,13 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)))
     ap.add_argument("--no-ribbon", action="store_true")
+    ap.add_argument("--only-ribbon", action="store_true", help="only the ribbon path (writes no RESULTS.md)")
+    ap.add_argument("--ribbon-rows", type=int, default=100_000)
     ap.add_argument("--no-write", action="store_true", help="don't rewrite benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
+    if args.only_ribbon:
+        print(f"ribbon path, {args.ribbon_rows:,} rows (remote engine, run_all): {ribbon(args.ribbon_rows)}")
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s]
     results = []
     with tempfile.TemporaryDirectory(prefix="xlplugin-bench-") as tmp:
@@ -133,7 +144,7 @@ def main(argv: list[str]) -> int:
         print(f"-- {bad:,} rows, every row bad", flush=True)
         results.append(bench_size(bad, True, Path(tmp)))
     lines = table(results)
-    rib = None if args.no_ribbon else ribbon(100_000)
+    rib = None if args.no_ribbon else ribbon(args.ribbon_rows)
     print("\n".join(lines))
     if rib:
         print(f"ribbon path, 100,000 rows (remote engine, run_all): {rib}")

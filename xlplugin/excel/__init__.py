@@ -11,6 +11,7 @@ Tags: validate, label, summary, run_all, clear, new_plan.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -79,10 +80,11 @@ def run_command(book: Any, tag: str, *, original_fill: Any = None) -> CommandRes
     if tag not in COMMANDS:
         raise XlpluginError(f"unknown ribbon command {tag!r}; the commands are {', '.join(COMMANDS)}",
                             file=book.name)
-    source = XlwingsWorkbook(book)
-    changes, analysis = book_changes(book, tag, source)
-    with screen_updating_off(book):
-        report = apply_to_book(book, changes, original_fill=original_fill, prior=source)
+    with collector_paused():
+        source = XlwingsWorkbook(book)
+        changes, analysis = book_changes(book, tag, source)
+        with screen_updating_off(book):
+            report = apply_to_book(book, changes, original_fill=original_fill, prior=source)
     result = CommandResult(tag, "", changes=changes.describe(), report=report)
     if analysis is not None:
         result.errors = sum(f.severity == "error" for f in analysis.findings)
@@ -127,6 +129,22 @@ def _most_frequent(findings: list[Any], top: int = 3) -> str:
     named = [f"{BY_CODE[code].name if code in BY_CODE else code} ({n})" for code, n in counts.most_common(top)]
     more = len(counts) - len(named)
     return "Most often: " + ", ".join(named) + (f", and {more} other kinds." if more > 0 else ".")
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a command runs, on again after.  A remote call
+    brings the whole sheet (100k rows: millions of objects) and the command builds as many
+    again, all alive to its end: every full collection walked them all, a third of a
+    100k-row command's time, and found next to nothing (peak memory is the same without).
+    Garbage without cycles is freed as always; cycles wait for the next collection."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 @contextmanager

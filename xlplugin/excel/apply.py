@@ -34,12 +34,15 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from xlplugin import changes as ch
+from xlplugin.excel import runs as R
+from xlplugin.excel.bulk import paint, put, put_column
 from xlplugin.excel.read import is_remote
 from xlplugin.file.read import parse_range
-from xlplugin.file.write.state import CHUNK, KINDS, STATE_SHEET, State, pack_cells, unpack_cells
+from xlplugin.file.write.state import CHUNK, KINDS, STATE_SHEET, State
 from xlplugin.file.write.state import VERSION as STATE_VERSION
 from xlplugin.model import CellValue, cell_ref, col_letter, quote_sheet, split_ref
 
@@ -125,7 +128,7 @@ def _write_state(book: Any, state: State, report: ApplyReport) -> None:
     rows = state_rows(state)
     width = max(len(r) for r in rows)
     block = [[_text(v) if v else None for v in r] + [None] * (width - len(r)) for r in rows]
-    sh.range((1, 1), (len(block), width)).value = block
+    put(sh.range((1, 1), (len(block), width)), block, is_remote(book))
 
 
 def _very_hidden(sh: Any, report: ApplyReport) -> None:
@@ -144,6 +147,7 @@ def _very_hidden(sh: Any, report: ApplyReport) -> None:
 
 # --- values ----------------------------------------------------------------------------
 
+@lru_cache(maxsize=1 << 16)      # a column repeats its texts (Stage, the basis): ask once each
 def _text(v: str) -> str:
     """Text Excel must keep as typed: prefixed unless it could not be read as anything else."""
     return TEXT_PREFIX + v if _needs_prefix(v) else v
@@ -155,7 +159,7 @@ def _needs_prefix(v: str) -> bool:
     # TRUE/FALSE or starts with '#'.  Plain words ("Upstream") need no prefix; leaving it
     # off keeps the formula bar clean for them.
     s = v.strip()
-    return (not s or s[0] in "=+-@'#" or v[0] in "'" or any(c.isdigit() for c in s)
+    return (not s or s[0] in "=+-@'#" or v[0] in "'" or any(map(str.isdigit, s))
             or s.upper() in ("TRUE", "FALSE"))
 
 
@@ -184,16 +188,24 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
 
 
 def _request_chunks(values: list[Any], limit: int = REQUEST_BYTES) -> list[tuple[int, int]]:
-    """[lo, hi) slices of `values` whose JSON stays under `limit` bytes each."""
-    out, lo, size = [], 0, 0
-    for i, v in enumerate(values):
-        n = (len(v.encode()) + 8 if isinstance(v, str) else 24) + 4   # quotes, escapes, "[", "],"
-        if size + n > limit and i > lo:
-            out.append((lo, i))
-            lo, size = i, 0
-        size += n
-    if lo < len(values) or not values:
-        out.append((lo, len(values)))
+    """[lo, hi) slices of `values` whose JSON as a column ([[v], [v], ...]) stays under
+    `limit` bytes each: the column cut into even slices by its measured size, and a slice
+    still over the limit (long texts bunched together) halved until it is not."""
+    def size(lo: int, hi: int) -> int:
+        return len(json.dumps(values[lo:hi], default=str)) + 2 * (hi - lo)
+
+    n = len(values)
+    pieces = -(-size(0, n) // limit) if n else 1
+    bounds = [n * i // pieces for i in range(pieces + 1)]
+    todo = list(zip(bounds[:0:-1], bounds[-2::-1], strict=True))      # (hi, lo), last slice first
+    out: list[tuple[int, int]] = []
+    while todo:
+        hi, lo = todo.pop()
+        if hi - lo > 1 and size(lo, hi) > limit:
+            mid = (lo + hi) // 2
+            todo += [(hi, mid), (mid, lo)]
+        else:
+            out.append((lo, hi))
     return out
 
 
@@ -208,6 +220,12 @@ def blocks(keys: dict[tuple[int, int], Any]) -> list[tuple[Box, Any]]:
             runs[-1][2] = row
         else:
             runs.append([row, col, row, k])
+    return join_runs(runs)
+
+
+def join_runs(runs: list[list]) -> list[tuple[Box, Any]]:
+    """[r1, col, r2, key] column runs -> rectangles: runs side by side over the same rows
+    and of the same key become one."""
     out: list[list] = []                                   # [r1, c1, r2, c2, key]
     open_at: dict[tuple, list] = {}                        # (r1, r2, key) -> box ending in the last column
     for r1, col, r2, k in sorted(runs, key=lambda x: (x[1], x[0])):
@@ -221,19 +239,26 @@ def blocks(keys: dict[tuple[int, int], Any]) -> list[tuple[Box, Any]]:
     return [((b[0], b[1], b[2], b[3]), b[4]) for b in out]
 
 
-def _write_cells(sheet: Any, cells: list[ch.SetCell], report: ApplyReport) -> None:
+_NO_STYLE = ch.Style()
+
+
+def _write_cells(sheet: Any, cells: list[ch.SetCell], report: ApplyReport, remote: bool) -> None:
     by_pos = {(c.row, c.col): c for c in cells}            # the last write to a cell wins
     kinds = {pos: bool(c.formula) for pos, c in by_pos.items()}
     for (r1, c1, r2, c2), is_formula in blocks(kinds):
         rng = sheet.range((r1, c1), (r2, c2))
         rows = [[by_pos[(r, c)] for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
         if is_formula:
-            rng.formula = [["=" + x.formula.lstrip("=") for x in row] for row in rows]
+            put(rng, [["=" + x.formula.lstrip("=") for x in row] for row in rows], remote, formula=True)
         else:
-            rng.value = [[_xl_value(x.value) for x in row] for row in rows]
+            put(rng, [[_xl_value(x.value) for x in row] for row in rows], remote)
         report.cells += (r2 - r1 + 1) * (c2 - c1 + 1)
     styles = {pos: c.style for pos, c in by_pos.items() if c.style is not None}
-    for (r1, c1, r2, c2), style in blocks(styles):
+    # a fill alone (the Validation sheet's severity cells, one colour a row) is painted
+    # like marks: a call per run of one colour, not one per cell between two others
+    fills = {pos: st.fill for pos, st in styles.items() if st.fill is not None and replace(st, fill=None) == _NO_STYLE}
+    paint(sheet, fills)
+    for (r1, c1, r2, c2), style in blocks({pos: st for pos, st in styles.items() if pos not in fills}):
         _apply_style(sheet.range((r1, c1), (r2, c2)), style, report)
 
 
@@ -297,7 +322,9 @@ class _Target:
         # Fills put back by this run's ClearMarks: a re-mark keeps them as the original
         # (the remote engine could not read them back).
         self.restored: dict[tuple[str, str], str | None] = {}
-        self._created: dict[str, tuple[set, set]] = {}   # sheet -> (cells added, styled ones)
+        self._created: dict[str, tuple[R.Runs, R.Runs]] = {}   # sheet -> (cells added, styled ones)
+        self._fill_unreadable = False        # the engine said it cannot read fills: don't ask again
+        self._widths: dict[str, int] = {}    # sheet -> columns of the grid it was read as
 
     # -- helpers ------------------------------------------------------------------------
     def sheet(self, name: str) -> Any:
@@ -317,39 +344,74 @@ class _Target:
             return False
         return self.prior.grid(sheet).value(row, col) is None
 
+    def _blank_cells(self, sheet: str, col: int, runs: list[tuple[int, int]]) -> R.Runs:
+        """The rows of `runs` in column `col` that were blank (_was_blank for a column,
+        the grid looked up once), as runs."""
+        if self.prior is None or sheet not in self.prior.sheet_names:
+            return {}
+        g = self.prior.grid(sheet)
+        c, cells = col - g.origin_col, g.cells
+        if sheet not in self._widths:
+            self._widths[sheet] = max(map(len, cells), default=0)
+        if c < 0 or c >= self._widths[sheet]:                  # beside the sheet's cells
+            return {col: R.merged(runs)}
+        blank: list[tuple[int, int]] = []
+        for a, b in runs:
+            for r in range(a, b + 1):
+                i = r - g.origin_row
+                line = cells[i] if 0 <= i < len(cells) else ()
+                if c < 0 or c >= len(line) or line[c] is None:
+                    if blank and blank[-1][1] == r - 1:
+                        blank[-1] = (blank[-1][0], r)
+                    else:
+                        blank.append((r, r))
+        return {col: blank} if blank else {}
+
     # -- ClearMarks -----------------------------------------------------------------------
     def clear(self, c: ch.ClearMarks) -> None:
         st = self.state
+        sheets: dict[str, Any] = {}
+
+        def find(name: str) -> Any | None:
+            if name not in sheets:
+                sheets[name] = _find_sheet(self.book, name)
+            return sheets[name]
+
         fills: dict[str, dict[tuple[int, int], str | None]] = {}
-        for rec in st.of("mark", c.sheet):
-            sh = _find_sheet(self.book, rec["sheet"])
+        for rec in st.drop_where("mark", c.sheet):      # dropped at once: 25,000 marks, one pass
+            sh = find(rec["sheet"])
             if sh is not None:
                 fill = rec.get("fill")
                 fills.setdefault(sh.name, {})[split_ref(rec["ref"])] = fill
                 self.restored[(sh.name, rec["ref"])] = fill
                 self.report.marks_cleared += 1
-            st.drop(rec)
         for name, cells in fills.items():
-            sh = _find_sheet(self.book, name)
-            for (r1, c1, r2, c2), fill in blocks(cells):
-                sh.range((r1, c1), (r2, c2)).color = None if fill is None else "#" + fill
-        for rec in st.of("note", c.sheet):
-            sh = _find_sheet(self.book, rec["sheet"])
+            paint(find(name), cells)
+        notes = st.drop_where("note", c.sheet)
+        if self.remote:
+            # xlwings finds a cell's note by walking the sheet's list of notes: taken in that
+            # list's order, each is at its head (1,000 notes: 1,000 steps, not 500,000)
+            where = {(name, ref): i for name in {r["sheet"] for r in notes} if find(name) is not None
+                     for i, ref in enumerate(_note_cells(find(name)))}
+            notes.sort(key=lambda r: where.get((r["sheet"], r["ref"].upper()), -1))
+        for rec in notes:
+            sh = find(rec["sheet"])
             if sh is not None:
                 self._remove_note(sh, rec)
-            st.drop(rec)
         if not c.everything:
             return
-        added: dict[str, dict[tuple[int, int], bool]] = {}
+        added: dict[str, tuple[R.Runs, R.Runs]] = {}         # sheet -> (cells, styled ones)
         for rec in st.of("cells", c.sheet):
             if _find_sheet(self.book, rec["sheet"]) is not None:
-                styled = unpack_cells(rec.get("styled", ""))
-                added.setdefault(rec["sheet"], {}).update(
-                    {pos: pos in styled for pos in unpack_cells(rec.get("refs", ""))})
+                refs, styled = added.get(rec["sheet"], ({}, {}))
+                added[rec["sheet"]] = (R.union(refs, R.parse(rec.get("refs", ""))),
+                                       R.union(styled, R.parse(rec.get("styled", ""))))
             st.drop(rec)
-        for name, cells in added.items():
+        for name, (refs, styled) in added.items():
             sh = _find_sheet(self.book, name)
-            for (r1, c1, r2, c2), styled in blocks(cells):
+            pieces = [[a, col, b, inside] for col in sorted(refs)
+                      for a, b, inside in R.split(refs[col], styled.get(col, []))]
+            for (r1, c1, r2, c2), styled in join_runs(pieces):
                 rng = sh.range((r1, c1), (r2, c2))
                 # a cell the tool styled (a header) loses that style too; the others keep
                 # whatever format the user had given the empty cell
@@ -421,31 +483,62 @@ class _Target:
                 return
 
     # -- user sheets ----------------------------------------------------------------------
-    def mark(self, c: ch.MarkCell) -> None:
-        sh = self.sheet(c.sheet)
-        ref = cell_ref(c.row, c.col)
-        rng = sh.range((c.row, c.col))
-        if self.state.find("mark", sh.name, ref=ref) is None:
-            if (sh.name, ref) in self.restored:
-                fill = self.restored[(sh.name, ref)]
-            else:
-                fill = self._fill_of(sh.name, c.row, c.col, rng)
-            self.state.add("mark", sh.name, ref=ref, fill=fill)
-        rng.color = "#" + c.fill
-        self.report.marks += 1
+    def marks(self, marks: list[ch.MarkCell]) -> None:
+        """Marks a sheet at a time: each cell's original fill recorded once (a cell marked
+        before keeps the fill it had then), then the fills painted in few calls."""
+        for name, group in _by_sheet(marks).items():
+            sh = self.sheet(name)
+            known = self.state.index("mark", sh.name, "ref")
+            fills: dict[tuple[int, int], str | None] = {}
+            for c in group:
+                ref = cell_ref(c.row, c.col)
+                if ref not in known:
+                    if (sh.name, ref) in self.restored:
+                        fill = self.restored[(sh.name, ref)]
+                    else:
+                        fill = self._fill_of(sh, c.row, c.col)
+                    known[ref] = self.state.add("mark", sh.name, ref=ref, fill=fill)
+                fills[(c.row, c.col)] = c.fill
+            paint(sh, fills)
+            self.report.marks += len(group)
 
-    def _fill_of(self, sheet: str, row: int, col: int, rng: Any) -> str | None:
+    def _fill_of(self, sh: Any, row: int, col: int) -> str | None:
         if self.original_fill is not None:
-            return self.original_fill(sheet, row, col)
+            return self.original_fill(sh.name, row, col)
+        if self._fill_unreadable:
+            return None
         try:
-            return _hex(rng.color)
+            return _hex(sh.range((row, col)).color)
         except NotImplementedError:
+            self._fill_unreadable = True
             _skip(self.report, "this engine cannot read fill colours; Clear marks will leave "
                                "marked cells with no fill")
             return None
 
-    def note(self, c: ch.SetNote) -> None:
-        sh = self.sheet(c.sheet)
+    def notes(self, notes: list[ch.SetNote]) -> None:
+        """On the remote engine the payload lists the cells with a note: a cell without
+        one gets its note straight from the engine, not through xlwings' add_note, which
+        searches all the sheet's notes first (1,000 notes: a million comparisons)."""
+        for name, group in _by_sheet(notes).items():
+            sh = self.sheet(name)
+            has_note = set(_note_cells(sh)) if self.remote else None
+            recs = self.state.index("note", sh.name, "ref")
+            for c in group:
+                ref = cell_ref(c.row, c.col)
+                if has_note is None or ref in has_note:
+                    self.note(sh, c)
+                    continue
+                try:
+                    sh.range((c.row, c.col)).impl.add_note(c.text)
+                except NotImplementedError as e:
+                    _skip(self.report, f"notes: {e}")
+                    break
+                has_note.add(ref)
+                if ref not in recs:
+                    recs[ref] = self.state.add("note", sh.name, ref=ref)
+                self.report.notes += 1
+
+    def note(self, sh: Any, c: ch.SetNote) -> None:
         ref = cell_ref(c.row, c.col)
         rng = sh.range((c.row, c.col))
         try:
@@ -478,7 +571,7 @@ class _Target:
             if not self.state.owns(sh.name):
                 self._record_created(sh.name, name, group)
             _write_cells(sh, [replace(c, formula=self.rewrite(c.formula)) if c.formula else c for c in group],
-                         self.report)
+                         self.report, self.remote)
 
     def _record_created(self, actual: str, name: str, cells: list[ch.SetCell]) -> None:
         """Cells written where there was nothing: Clear marks (everything) removes them.
@@ -488,22 +581,23 @@ class _Target:
         if not new:
             return
         styled = {(c.row, c.col) for c in cells if c.style is not None} & new
-        self._add_created(actual, new, styled)
+        self._add_created(actual, R.from_cells(new), R.from_cells(styled))
 
-    def _add_created(self, actual: str, new: set[tuple[int, int]], styled: set[tuple[int, int]]) -> None:
+    def _add_created(self, actual: str, new: R.Runs, styled: R.Runs) -> None:
         """Gathered per sheet and packed into the state once, at the end (pack_created):
         a 100k-row column is not unpacked and packed again for every column after it."""
-        got = self._created.setdefault(actual, (set(), set()))
-        got[0].update(new)
-        got[1].update(styled)
+        got = self._created.setdefault(actual, ({}, {}))
+        for mine, more in zip(got, (new, styled), strict=True):
+            for col, rs in more.items():
+                mine.setdefault(col, []).extend(rs)
 
     def pack_created(self) -> None:
         for actual, (new, styled) in self._created.items():
             rec = self.state.find("cells", actual) or self.state.add("cells", actual, refs="", rows="")
-            rec["refs"] = pack_cells(unpack_cells(rec.get("refs", "")) | new)
-            both = unpack_cells(rec.get("styled", "")) | styled
+            rec["refs"] = R.pack(R.union(R.parse(rec.get("refs", "")), new))
+            both = R.union(R.parse(rec.get("styled", "")), styled)
             if both:
-                rec["styled"] = pack_cells(both)
+                rec["styled"] = R.pack(both)
         self._created.clear()
 
     def column(self, c: ch.ValueColumn | ch.FormulaColumn) -> None:
@@ -515,22 +609,23 @@ class _Target:
             self.cells([head])
         sh = self.sheet(c.sheet)
         col = c.col
-        if isinstance(c, ch.FormulaColumn):
+        if isinstance(c, ch.FormulaColumn) or ch.KEEP not in c.values:
             runs = [(c.first_row, c.last_row)]
         else:
             runs = _runs([c.first_row + i for i, v in enumerate(c.values) if v is not ch.KEEP])
         if not self.state.owns(sh.name):
-            new = {(r, col) for a, b in runs for r in range(a, b + 1) if self._was_blank(c.sheet, r, col)}
+            new = self._blank_cells(c.sheet, col, runs)
             # Clear marks removes them, and takes away the format of the styled ones
-            self._add_created(sh.name, new, new if c.style is not None else set())
+            self._add_created(sh.name, new, new if c.style is not None else {})
         for a, b in runs:
             rng = sh.range((a, col), (b, col))
             if isinstance(c, ch.FormulaColumn):
-                rng.formula = "=" + self.rewrite(c.formula) if b > a else [["=" + self.rewrite(c.formula)]]
+                f = "=" + self.rewrite(c.formula)
+                put(rng, f if b > a else [[f]], self.remote, formula=True)
             else:
                 vals = [_xl_value(v) for v in c.values[a - c.first_row:b - c.first_row + 1]]
                 for lo, hi in _request_chunks(vals):
-                    sh.range((a + lo, col), (a + hi - 1, col)).value = [[v] for v in vals[lo:hi]]
+                    put_column(sh.range((a + lo, col), (a + hi - 1, col)), vals[lo:hi], self.remote)
             if c.style is not None:
                 _apply_style(rng, c.style, self.report)
         self.report.cells += len(c.values)
@@ -628,7 +723,7 @@ class _Target:
             self.state.add("sheet", actual)
         cells = [replace(c, sheet=actual, formula=self.rewrite(c.formula) if c.formula else None)
                  for c in spec.cells]
-        _write_cells(sh, cells, self.report)
+        _write_cells(sh, cells, self.report, self.remote)
         for col in spec.columns:
             self.column(replace(col, sheet=actual))
         for col, w in spec.col_widths:
@@ -696,6 +791,18 @@ class _Target:
             _skip(self.report, f"chart {spec.title!r}: {e}")
 
 
+def _by_sheet(changes: list[Any]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for c in changes:
+        out.setdefault(c.sheet, []).append(c)
+    return out
+
+
+def _note_cells(sh: Any) -> list[str]:
+    """The cells with a note ("E7"), in the remote engine's order (its payload's)."""
+    return [str(n["address"]).replace("$", "").upper() for n in sh.impl.api.get("notes") or []]
+
+
 def _frozen(row: int, col: int) -> str:
     """ReplaceSheet.freeze names the first cell that scrolls; xlwings' freeze_at wants
     the cells that stay put: (14, 1) -> '1:13', (1, 3) -> 'A:B', (2, 2) -> 'A1:A1'."""
@@ -749,15 +856,31 @@ def apply_to_book(book: Any, changes: ch.ChangeList | Iterable[ch.Change], *,
         if isinstance(c, ch.ClearMarks):
             t.clear(c)
     pending: list[ch.SetCell] = []
+    marks: list[ch.MarkCell] = []
+    notes: list[ch.SetNote] = []
 
     def flush() -> None:
         if pending:
             t.cells(pending)
             pending.clear()
+        if marks:
+            t.marks(marks)
+            marks.clear()
+        if notes:
+            t.notes(notes)
+            notes.clear()
 
     for c in items:
+        # batched: one call per run of cells; the marks and notes of a run of them together
         if isinstance(c, ch.SetCell):
-            pending.append(c)       # batched: one call per run of cells
+            if marks or notes:
+                flush()
+            pending.append(c)
+            continue
+        if isinstance(c, ch.MarkCell | ch.SetNote):
+            if pending:
+                flush()
+            (marks if isinstance(c, ch.MarkCell) else notes).append(c)
             continue
         if isinstance(c, ch.ValueColumn | ch.FormulaColumn):
             flush()
@@ -766,11 +889,7 @@ def apply_to_book(book: Any, changes: ch.ChangeList | Iterable[ch.Change], *,
         flush()
         if isinstance(c, ch.ClearMarks):
             continue
-        if isinstance(c, ch.MarkCell):
-            t.mark(c)
-        elif isinstance(c, ch.SetNote):
-            t.note(c)
-        elif isinstance(c, ch.SetColumnWidth):
+        if isinstance(c, ch.SetColumnWidth):
             t.width(c)
         elif isinstance(c, ch.ListValidation):
             t.validation(c)

@@ -20,6 +20,7 @@ Nothing here writes to the book.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from xlplugin import model
@@ -46,6 +47,26 @@ def _clean(v: Any) -> model.CellValue:
     if isinstance(v, (str, bool, float, int, dt.datetime, dt.date, dt.time)):
         return v
     return str(v)
+
+
+# How the remote engine's clients send a date cell: ISO 8601, "2027-03-01T00:00:00.000Z"
+# (the pattern xlwings' remote engine matches before it makes a datetime of the text).
+_ISO_DATETIME = re.compile(
+    r"^(-?(?:[1-9][0-9]*)?[0-9]{4})-(1[0-2]|0[1-9])-(3[01]|0[1-9]|[12][0-9])T(2[0-3]|[01][0-9]):"
+    r"([0-5][0-9]):([0-5][0-9])(\.[0-9]+)?(Z|[+-](?:2[0-3]|[01][0-9]):[0-5][0-9])?$")
+
+
+def _clean_remote(v: Any) -> model.CellValue:
+    """A payload value -> our CellValue in one step: what xlwings' converters and then
+    _clean would make of it (ISO date text -> datetime, errors kept as text), without
+    trying the date pattern on text that cannot be a date."""
+    if isinstance(v, str):
+        if not v:
+            return None
+        if (v[0].isdigit() or v[0] == "-") and _ISO_DATETIME.match(v):
+            return dt.datetime.fromisoformat(v[:-1] if v.endswith("Z") else v)
+        return v
+    return _clean(v)
 
 
 class XlwingsWorkbook:
@@ -102,8 +123,13 @@ class XlwingsWorkbook:
             raise KeyError(name)
         sh = self._sheets[name]
         used = sh.used_range
-        raw = used.options(ndim=2, err_to_str=True).value   # '#DIV/0!' as text, like calamine
-        cells = [[_clean(v) for v in row] for row in raw]
+        if self.remote:
+            # the payload's values as they came ("raw"): xlwings' converters would walk the
+            # sheet once more, and on a 100k-row plan that is most of the read
+            cells = [[_clean_remote(v) for v in row] for row in used.options("raw").value]
+        else:
+            raw = used.options(ndim=2, err_to_str=True).value   # '#DIV/0!' as text, like calamine
+            cells = [[_clean(v) for v in row] for row in raw]
         while cells and all(v is None for v in cells[-1]):
             cells.pop()
         grid = model.Grid(name=name, index=self.sheet_names.index(name), part="", cells=cells,
