@@ -380,6 +380,7 @@ def write_package(pkg: Package, dest: Path, changed: dict[str, bytes | PartStrea
 # (benchmarks/RESULTS.md).  Small parts keep level 6: there the time is nothing.
 FAST_LEVEL = 1
 FAST_LEVEL_ABOVE = 1 << 20
+_WRITE_BLOCK = 1 << 20
 
 
 def _write_new(zout: zipfile.ZipFile, name: str, data: bytes | PartStream) -> None:
@@ -394,8 +395,18 @@ def _write_new(zout: zipfile.ZipFile, name: str, data: bytes | PartStream) -> No
     # what writestr(compresslevel=...) sets (Python 3.13 keeps _compresslevel as an alias)
     zi._compresslevel = FAST_LEVEL if data.size_hint > FAST_LEVEL_ABOVE else 6   # type: ignore[attr-defined]
     with zout.open(zi, "w", force_zip64=data.size_hint * 1.05 > zipfile.ZIP64_LIMIT) as f:
+        # Row-sized chunks joined to about 1 MB first: zipfile's write costs ~8 µs a call
+        # (CRC, compressor, bookkeeping), 1.7 s for the 195k chunks of a 100k-row sheet.
+        buf: list[bytes] = []
+        size = 0
         for chunk in data.chunks():
-            f.write(chunk)
+            buf.append(chunk)
+            size += len(chunk)
+            if size >= _WRITE_BLOCK:
+                f.write(b"".join(buf))
+                buf, size = [], 0
+        if buf:
+            f.write(b"".join(buf))
 
 
 def _umask() -> int:
