@@ -29,14 +29,6 @@ MIXED_DECIDES = 0.9        # the head's probability a mixed row needs to be deci
 CONTEXT = ("category", "channel", "kpi", "objective")
 
 
-def _uniq(values: list[str]) -> tuple[list[str], Any]:
-    """(distinct values, index of each value in them)."""
-    import pandas as pd
-
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
-    return list(uniques), codes
-
-
 def _row_hash(bag: Any) -> Any:
     """One 64-bit number per bag row: equal for texts with the same known words."""
     import numpy as np
@@ -119,10 +111,11 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
 
     tax = comp.tax
     vec, head = model.vectors, model.head
-    blank = [""] * n
-    ua, ia = _uniq(columns.get("activity", blank))
-    ud, idd = _uniq(columns.get("description", blank))
-    bag_a, bag_d = vec.bag(ua), vec.bag(ud)
+    # the distinct texts of the text columns, as the taxonomy scan found them, plus a blank for
+    # a missing activity or description column: one bag serves both
+    bag_a = bag_d = vec.bag([*ev.texts, ""])
+    blank = np.full(n, len(ev.texts))
+    ia, idd = ev.codes.get("activity", blank), ev.codes.get("description", blank)
     sa, sd = head.word_scores(vec)
     la, ld = bag_a @ sa[: bag_a.shape[1]], bag_d @ sd[: bag_d.shape[1]]
     zeros = np.zeros((n, 3))
