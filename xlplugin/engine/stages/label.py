@@ -232,7 +232,16 @@ _KEEP = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 or c in b"&+\x1f" or c >= 128
               for c in range(256))
 
 
-def _scan_texts(comp: _Compiled, regex: re.Pattern[bytes], table: dict[bytes, int], texts: list[str]):
+def _joined(texts: list[str]) -> bytes:
+    """Texts as one lower-cased string the matchers read: ' one \x1f two ' (see _KEEP)."""
+    text = " \x1f ".join(texts)
+    if text.count("\x1f") >= len(texts):       # a separator inside a cell reads as a space
+        text = " \x1f ".join(t.replace("\x1f", " ") for t in texts)
+    return (" " + text.lower() + " ").encode("utf-8", "replace").translate(_KEEP)
+
+
+def _scan_texts(comp: _Compiled, regex: re.Pattern[bytes], table: dict[bytes, int], texts: list[str],
+                joined: bytes | None = None):
     """Evidence per text: (scores[U, 3], best weight[U, 3], best hit id[U, 3], team scores[U, 3])
     as numpy arrays (team: the part of scores from a team's own groups).
 
@@ -247,8 +256,7 @@ def _scan_texts(comp: _Compiled, regex: re.Pattern[bytes], table: dict[bytes, in
     bw = np.zeros((u, 3))
     bh = np.zeros((u, 3), dtype=np.int64)
     tm = np.zeros((u, 3))
-    found = regex.findall((" " + " \x1f ".join(texts).lower() + " ").encode("utf-8", "replace")
-                          .translate(_KEEP)) if u else []
+    found = regex.findall(_joined(texts) if joined is None else joined) if u else []
     if not found:
         return sc, bw, bh, tm
     m = len(found)
@@ -291,11 +299,12 @@ class _Evidence:
     fields: dict[str, Any]   # field -> numpy [n, 3]: that column's own (unweighted) scores
     team: Any          # numpy [n, 3]: weighted scores from a team's own groups (text columns)
     texts: list[str]   # the distinct texts of the text columns
+    joined: bytes      # those texts as _joined() made them (the word bag reads them too)
     codes: dict[str, Any]    # field -> numpy [n]: each row's text as an index into texts
 
     def take(self, rows: list[int]) -> _Evidence:
         return _Evidence(self.scores[rows], self.best[rows], self.best_kpi[rows],
-                         {f: v[rows] for f, v in self.fields.items()}, self.team[rows], self.texts,
+                         {f: v[rows] for f, v in self.fields.items()}, self.team[rows], self.texts, self.joined,
                          {f: v[rows] for f, v in self.codes.items()})
 
 
@@ -323,13 +332,14 @@ def _gather(comp: _Compiled, columns: dict[str, list[str]], n: int) -> _Evidence
     out = []
     fields: dict[str, Any] = {}
     team = np.zeros((n, 3))
-    kept: tuple[list[str], dict[str, Any]] = ([], {})
+    kept: tuple[list[str], bytes, dict[str, Any]] = ([], b"", {})
     for regex, table, names in ((comp.re_all, comp.phrases, [f for f in TEXT_FIELDS if f in columns]),
                                 (comp.re_kpi, comp.kpi, [f for f in KPI_FIELDS if f in columns])):
         uniq, idx = _factorize(columns, names, n)
+        joined = _joined(uniq)
         if regex is comp.re_all:
-            kept = (uniq, idx)
-        sc, bw, bh, tm = _scan_texts(comp, regex, table, uniq)
+            kept = (uniq, joined, idx)
+        sc, bw, bh, tm = _scan_texts(comp, regex, table, uniq, joined)
         scores = np.zeros((n, 3))
         cand_w = np.zeros((len(names) + 1, n, 3))
         cand_h = np.zeros((len(names) + 1, n, 3), dtype=np.int64)

@@ -27,6 +27,7 @@ CONTEXT_NUDGE = 0.8        # most a tie can move, in logit units (a decided row 
 MIXED = 1.0                # the taxonomy leans the other way at least this much: a mixed row
 MIXED_DECIDES = 0.9        # the head's probability a mixed row needs to be decided
 CONTEXT = ("category", "channel", "kpi", "objective")
+REVIEW_SHIFT = 0.0         # the head's Review line: the taxonomy's review_below plus this
 
 
 def _row_hash(bag: Any) -> Any:
@@ -113,7 +114,7 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     vec, head = model.vectors, model.head
     # the distinct texts of the text columns, as the taxonomy scan found them, plus a blank for
     # a missing activity or description column: one bag serves both
-    bag_a = bag_d = vec.bag([*ev.texts, ""])
+    bag_a = bag_d = vec.bag_of(ev.joined + b"\x1f", len(ev.texts) + 1)
     blank = np.full(n, len(ev.texts))
     ia, idd = ev.codes.get("activity", blank), ev.codes.get("description", blank)
     sa, sd = head.word_scores(vec)
@@ -125,7 +126,8 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     w_a, w_d = tax.field_weights.get("activity", 0.0), tax.field_weights.get("description", 0.0)
     text = w_a * fa + w_d * fd
     ctx = ev.scores - text                                   # every other column, KPI phrases too
-    line = math.log(tax.review_below / (1 - tax.review_below))
+    review_below = tax.review_below + REVIEW_SHIFT
+    line = math.log(review_below / (1 - review_below))
     tie = np.abs(logit) < line
     nudge = CONTEXT_NUDGE * np.tanh((ctx[:, UP] - ctx[:, DOWN]) / 2)
     logit = np.where(tie, logit + nudge, logit)
@@ -135,7 +137,7 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     known = (np.diff(bag_a.indptr)[ia] + np.diff(bag_d.indptr)[idd] > 0) | (ev.scores.sum(axis=1) > 0)
     either = (text[:, 2] > 0) & (text[:, 2] >= text[:, :2].max(axis=1))
     team = ev.team[:, :2].sum(axis=1) > 0
-    decided = known & ~either & (conf >= tax.review_below)
+    decided = known & ~either & (conf >= review_below)
     # Confident (enough to flag a typed Stage, XP401) only with an explicit taxonomy phrase on
     # the winning side and no close second: the vectors alone guess well but should not insist.
     t_up, t_down = text[:, UP], text[:, DOWN]
@@ -207,7 +209,7 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
                 else f"leans {WORDS[st]} ({conf[r]:.2f})")
         said.append(("Review", "; ".join([lead, *parts]) + ": decide by hand", phrase))
     # a Review row's confidence says how far it leans, never past the Review line
-    conf = np.where(kind == 1, 0.0, np.where(kind >= 3, np.minimum(conf, tax.review_below - 0.01), conf))
+    conf = np.where(kind == 1, 0.0, np.where(kind >= 3, np.minimum(conf, review_below - 0.01), conf))
     out = [(*said[i], c) if said[i] else None for i, c in zip(inverse.tolist(), conf.tolist(), strict=True)]
     todo = [r for r, x in enumerate(out) if x is None]
     if todo:                                  # the taxonomy's own verdict, for those rows only

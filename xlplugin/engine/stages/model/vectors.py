@@ -102,12 +102,16 @@ class Vectors:
     def bag(self, texts: list[str]) -> Any:
         """Texts -> sparse [n, vocabulary] matrix of word weights (each row sums to 1, or 0
         for a text with no known word).  One pass over all texts joined."""
+        joined = " \x1f ".join(t.replace("\x1f", " ") for t in texts)
+        return self.bag_of(joined.lower().encode("utf-8", "replace"), len(texts))
+
+    def bag_of(self, joined: bytes, n: int) -> Any:
+        """bag() of n texts given as one lower-cased UTF-8 string, separated by b"\x1f"
+        (bytes outside [a-z0-9&+] may be anything: they read as spaces)."""
         import numpy as np
         from scipy.sparse import csr_matrix
 
-        n = len(texts)
-        found = (" \x1f ".join(texts).lower().encode("utf-8", "replace").translate(_TOKEN).split()
-                 if n else [])
+        found = joined.translate(_TOKEN).split() if n else []
         known = self._bids
         known[b"\x1f"] = -2
         # known words through dict.get in C; only tokens met for the first time go through word_id
