@@ -232,7 +232,16 @@ _KEEP = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 or c in b"&+\x1f" or c >= 128
               for c in range(256))
 
 
-def _scan_texts(comp: _Compiled, regex: re.Pattern[bytes], table: dict[bytes, int], texts: list[str]):
+def _joined(texts: list[str]) -> bytes:
+    """Texts as one lower-cased string the matchers read: ' one \x1f two ' (see _KEEP)."""
+    text = " \x1f ".join(texts)
+    if text.count("\x1f") >= len(texts):       # a separator inside a cell reads as a space
+        text = " \x1f ".join(t.replace("\x1f", " ") for t in texts)
+    return (" " + text.lower() + " ").encode("utf-8", "replace").translate(_KEEP)
+
+
+def _scan_texts(comp: _Compiled, regex: re.Pattern[bytes], table: dict[bytes, int], texts: list[str],
+                joined: bytes | None = None):
     """Evidence per text: (scores[U, 3], best weight[U, 3], best hit id[U, 3], team scores[U, 3])
     as numpy arrays (team: the part of scores from a team's own groups).
 
@@ -247,8 +256,7 @@ def _scan_texts(comp: _Compiled, regex: re.Pattern[bytes], table: dict[bytes, in
     bw = np.zeros((u, 3))
     bh = np.zeros((u, 3), dtype=np.int64)
     tm = np.zeros((u, 3))
-    found = regex.findall((" " + " \x1f ".join(texts).lower() + " ").encode("utf-8", "replace")
-                          .translate(_KEEP)) if u else []
+    found = regex.findall(_joined(texts) if joined is None else joined) if u else []
     if not found:
         return sc, bw, bh, tm
     m = len(found)
@@ -290,10 +298,28 @@ class _Evidence:
     best_kpi: Any      # numpy [n, 3]: hit id of the strongest KPI phrase per stage
     fields: dict[str, Any]   # field -> numpy [n, 3]: that column's own (unweighted) scores
     team: Any          # numpy [n, 3]: weighted scores from a team's own groups (text columns)
+    texts: list[str]   # the distinct texts of the text columns
+    joined: bytes      # those texts as _joined() made them (the word bag reads them too)
+    codes: dict[str, Any]    # field -> numpy [n]: each row's text as an index into texts
 
     def take(self, rows: list[int]) -> _Evidence:
         return _Evidence(self.scores[rows], self.best[rows], self.best_kpi[rows],
-                         {f: v[rows] for f, v in self.fields.items()}, self.team[rows])
+                         {f: v[rows] for f, v in self.fields.items()}, self.team[rows], self.texts, self.joined,
+                         {f: v[rows] for f, v in self.codes.items()})
+
+
+def _factorize(columns: dict[str, list[str]], names: list[str], n: int) -> tuple[list[str], dict[str, Any]]:
+    """(distinct texts of those columns, field -> each row's index into them): one hash pass in C."""
+    from itertools import chain
+
+    import numpy as np
+    import pandas as pd
+
+    if not names:
+        return [], {}
+    values = np.fromiter(chain.from_iterable(columns[f] for f in names), dtype=object, count=n * len(names))
+    codes, uniq = pd.factorize(values)
+    return list(uniq), {f: codes[j * n:(j + 1) * n] for j, f in enumerate(names)}
 
 
 def _gather(comp: _Compiled, columns: dict[str, list[str]], n: int) -> _Evidence:
@@ -306,12 +332,14 @@ def _gather(comp: _Compiled, columns: dict[str, list[str]], n: int) -> _Evidence
     out = []
     fields: dict[str, Any] = {}
     team = np.zeros((n, 3))
+    kept: tuple[list[str], bytes, dict[str, Any]] = ([], b"", {})
     for regex, table, names in ((comp.re_all, comp.phrases, [f for f in TEXT_FIELDS if f in columns]),
                                 (comp.re_kpi, comp.kpi, [f for f in KPI_FIELDS if f in columns])):
-        uniq = list(dict.fromkeys(t for f in names for t in columns[f]))
-        pos = {t: i for i, t in enumerate(uniq)}
-        idx = {f: np.fromiter(map(pos.__getitem__, columns[f]), dtype=np.int64, count=n) for f in names}
-        sc, bw, bh, tm = _scan_texts(comp, regex, table, uniq)
+        uniq, idx = _factorize(columns, names, n)
+        joined = _joined(uniq)
+        if regex is comp.re_all:
+            kept = (uniq, joined, idx)
+        sc, bw, bh, tm = _scan_texts(comp, regex, table, uniq, joined)
         scores = np.zeros((n, 3))
         cand_w = np.zeros((len(names) + 1, n, 3))
         cand_h = np.zeros((len(names) + 1, n, 3), dtype=np.int64)
@@ -327,7 +355,22 @@ def _gather(comp: _Compiled, columns: dict[str, list[str]], n: int) -> _Evidence
         best = cand_h[pick, rows[:, None], np.arange(3)[None, :]]
         out.append((scores, best))
     (s1, b1), (s2, b2) = out
-    return _Evidence(s1 + s2, b1, b2, fields, team)
+    return _Evidence(s1 + s2, b1, b2, fields, team, *kept)
+
+
+def _distinct_rows(ev: _Evidence, n: int) -> tuple[Any, Any]:
+    """(first row of each distinct row, each row's index into those): rows are the same when
+    every text column holds the same text (ev.codes)."""
+    import numpy as np
+    import pandas as pd
+
+    if not ev.codes:
+        return np.arange(n), np.arange(n)
+    width = len(ev.texts) + 1
+    key = np.zeros(n, dtype=np.int64)
+    for codes in ev.codes.values():     # exact: a key stays < n, so key * width fits in 64 bits
+        key = pd.factorize(key * width + codes)[0]
+    return np.unique(key, return_index=True)[1], key
 
 
 def _decide(comp: _Compiled, ev: _Evidence) -> list[tuple[str, float, str, str]]:
@@ -392,11 +435,13 @@ _STAGE_WORD = ("upstream", "downstream")
 # ---------------------------------------------------------------------- public API
 
 def _columns_from_dicts(texts: list[dict[str, str]]) -> dict[str, list[str]]:
+    from itertools import repeat
+
     cols: dict[str, list[str]] = {}
     present = set().union(*texts) if texts else set()
     for f in TEXT_FIELDS:
         if f in present:
-            cols[f] = _strings([t.get(f) for t in texts])
+            cols[f] = _strings(list(map(dict.get, texts, repeat(f))))
     return cols
 
 
@@ -433,16 +478,23 @@ def _classify(columns: dict[str, list[str]], n: int, rows: list[int],
     decided: list[tuple[str, str, str, float]] = []
     if n:
         ev = _gather(comp, columns, n)
+        # plans repeat rows: decide each distinct row (same texts in every column) once
+        first, inverse = _distinct_rows(ev, n)
+        if len(first) < n:
+            ev = ev.take(first)
         if stage_model is False:
             decided = _decide(comp, ev)
         else:
             from xlplugin.engine.stages.model.decide import decide
 
             sm = _shipped_stage_model() if stage_model in (None, True) else stage_model
-            decided = decide(sm, comp, ev, columns, n,  # type: ignore[arg-type]
+            decided = decide(sm, comp, ev, columns, len(first),  # type: ignore[arg-type]
                              lambda rows: _decide(comp, ev.take(rows)))
+        if len(first) < n:
+            decided = [decided[i] for i in inverse.tolist()]
+    sure = tax.confident
     out = [StageLabel(row, st, conf, reason, "taxonomy" if conf else "none",  # type: ignore[arg-type]
-                      None, st, conf, reason, phrase)
+                      None, st, conf, reason, phrase, st != "Review" and conf >= sure)
            for row, (st, reason, phrase, conf) in zip(rows, decided, strict=True)]
     if model is not None and n:
         # the model merges itself in (learn.py imports this module, never the other way round)
@@ -450,8 +502,7 @@ def _classify(columns: dict[str, list[str]], n: int, rows: list[int],
         for lab in out:
             lab.suggested, lab.suggested_confidence, lab.suggested_reason = (
                 lab.stage, lab.confidence, lab.reason)
-    for lab in out:
-        lab.confident = lab.suggested != "Review" and lab.suggested_confidence >= tax.confident
+            lab.confident = lab.suggested != "Review" and lab.suggested_confidence >= sure
     return out
 
 

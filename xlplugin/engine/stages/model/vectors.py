@@ -19,7 +19,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 WORD = re.compile(r"[a-z&+][a-z0-9&+]*")     # starts with a letter: ids and sums do not count
-_MARK = "&&sep&&"            # joins texts; WORD reads it as one word no text holds
+# bag() reads WORD's words without the regex: lower-cased UTF-8 bytes with every byte outside
+# [a-z0-9&+] (and the text separator) made a space, then split; a token starting with a digit
+# is WORD's match only from its first non-digit ('2b' -> 'b', '#12' -> nothing).
+_TOKEN = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 or c in b"&+\x1f" else 32 for c in range(256))
+_DIGITS = b"0123456789"
 _LONGEST_PIECE = 24
 MAX_WORD = 40             # longer "words" (pasted hashes, filler) get no vector and stay out of reasons
 
@@ -49,6 +53,7 @@ class Vectors:
         self.dims = self.matrix.shape[1]
         self._extra: list[Any] = []               # vectors of out-of-vocabulary words, made once
         self._ids: dict[str, int] = {}            # word -> row of matrix (or -1: no vector)
+        self._bids: dict[bytes, int] = {}         # the same for bag()'s byte tokens
 
     def _pieces(self, word: str) -> list[int]:
         """Greedy longest-match WordPiece split (BERT's); [] when some part has no piece."""
@@ -96,17 +101,31 @@ class Vectors:
 
     def bag(self, texts: list[str]) -> Any:
         """Texts -> sparse [n, vocabulary] matrix of word weights (each row sums to 1, or 0
-        for a text with no known word).  One regex pass over all texts joined."""
+        for a text with no known word).  One pass over all texts joined."""
+        joined = " \x1f ".join(t.replace("\x1f", " ") for t in texts)
+        return self.bag_of(joined.lower().encode("utf-8", "replace"), len(texts))
+
+    def bag_of(self, joined: bytes, n: int) -> Any:
+        """bag() of n texts given as one lower-cased UTF-8 string, separated by b"\x1f"
+        (bytes outside [a-z0-9&+] may be anything: they read as spaces)."""
         import numpy as np
         from scipy.sparse import csr_matrix
 
-        n = len(texts)
-        found = WORD.findall(f" {_MARK} ".join(texts).lower()) if n else []
-        self._ids[_MARK] = -2
-        # known words through dict.get in C; only words met for the first time go through word_id
-        ids = np.fromiter(map(self._ids.get, found, repeat(-3)), dtype=np.int64, count=len(found))
-        for i in np.flatnonzero(ids == -3).tolist():
-            ids[i] = self.word_id(found[i])
+        found = joined.translate(_TOKEN).split() if n else []
+        known = self._bids
+        known[b"\x1f"] = -2
+        # known words through dict.get in C; only tokens met for the first time go through word_id
+        ids = np.fromiter(map(known.get, found, repeat(-3)), dtype=np.int64, count=len(found))
+        miss = np.flatnonzero(ids == -3)
+        tokens = [found[i] for i in miss.tolist()]
+        number = np.fromiter(map(bytes.isdigit, tokens), dtype=bool, count=len(tokens))
+        ids[miss[number]] = -1            # a number: no vector, and not worth remembering
+        for i in miss[~number].tolist():
+            tok = found[i]
+            word = tok.lstrip(_DIGITS)
+            ids[i] = self.word_id(word.decode("ascii"))
+            if len(word) == len(tok):
+                known[tok] = ids[i]
         sep = ids == -2
         row = np.cumsum(sep)
         keep = ids >= 0
