@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -259,6 +260,23 @@ class Label:
 # --- reading helpers shared by both sources and locate (pure) ---------------------------
 
 _RANGE = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d+)?(?::\$?([A-Za-z]{1,3})?\$?(\d+)?)?$")
+
+
+def map_distinct(fn: Callable[[Any], str], values: list) -> list[str]:
+    """fn of each value, computed once per distinct value (a column of findings repeats its
+    dates, amounts and texts); an unhashable value is passed to fn all the same."""
+    memo: dict[tuple[type, Any], str] = {}
+    out = []
+    for v in values:
+        try:
+            key = (type(v), v)
+            text = memo.get(key)
+            if text is None:
+                text = memo[key] = fn(v)
+        except TypeError:
+            text = fn(v)
+        out.append(text)
+    return out
 
 
 def as_text(v: CellValue) -> str:

@@ -31,6 +31,7 @@ from xlplugin.model import (
     ParsedPlan,
     PlanTable,
     col_letter,
+    map_distinct,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -302,18 +303,7 @@ def _fmt(v: Any) -> str:
 
 def _fmts(values: list) -> list[str]:
     """_fmt of each value, each distinct value once (dates and amounts repeat down a plan)."""
-    memo: dict[tuple[type, Any], str] = {}
-    out = []
-    for v in values:
-        try:
-            key = (type(v), v)
-            text = memo.get(key)
-            if text is None:
-                text = memo[key] = _fmt(v)
-        except TypeError:   # unhashable: a value no parse makes, formatted anyway
-            text = _fmt(v)
-        out.append(text)
-    return out
+    return map_distinct(_fmt, values)
 
 
 @dataclass

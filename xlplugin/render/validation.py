@@ -26,7 +26,7 @@ from xlplugin.changes import (
     ValueColumn,
 )
 from xlplugin.engine.rules import BY_CODE
-from xlplugin.model import CellValue, Finding, ParsedPlan, cell_ref, quote_sheet
+from xlplugin.model import CellValue, Finding, ParsedPlan, cell_ref, map_distinct, quote_sheet
 
 SHEET = "Validation"
 PRINT_TITLES = "_xlnm.Print_Titles"      # Excel's name for the rows repeated on printed pages
@@ -57,22 +57,6 @@ def as_text(v: CellValue) -> str:
     if isinstance(v, (dt.date, dt.time)):
         return v.isoformat()
     return str(v)
-
-
-def _texts(values: list[CellValue]) -> list[str]:
-    """as_text of each value, each distinct value once (a column of findings repeats them)."""
-    memo: dict[tuple[type, CellValue], str] = {}
-    out = []
-    for v in values:
-        try:
-            key = (type(v), v)
-            t = memo.get(key)
-            if t is None:
-                t = memo[key] = as_text(v)
-        except TypeError:   # unhashable: shown all the same
-            t = as_text(v)
-        out.append(t)
-    return out
 
 
 MAX_CELL_TEXT = 32767   # Excel's limit on the characters of a cell
@@ -191,7 +175,7 @@ def validation_sheet(findings: list[Finding], parsed: ParsedPlan | None, source_
     if findings:
         texts = (
             [f.rule for f in findings], [f.sheet for f in findings], [_where(f) for f in findings],
-            [f.column or "" for f in findings], _texts([f.value for f in findings]),
+            [f.column or "" for f in findings], map_distinct(as_text, [f.value for f in findings]),
             [f.message for f in findings], [f.hint for f in findings],
         )
         for c, vals in enumerate(texts, start=2):
