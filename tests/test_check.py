@@ -294,3 +294,23 @@ def test_duplicate_row_with_blank_cells_names_the_first_row(tmp_path):
     rows.append(copy)      # the survey again: blank leads, conversions and revenue in both
     f = _only(check_file(make_plan(tmp_path / "dup.xlsx", rows, top_left="C5")), "XP207")
     assert (f.cell, f.message.split(" (")[0]) == ("D11", "row repeats row 6")
+
+
+def _failure_key(f) -> tuple:
+    return (str(f.reason), f.column, str(f.check), list(f.rows))
+
+
+@pytest.mark.parametrize("plant", PLANTS, ids=lambda p: p.kind)
+def test_lean_failures_are_pandera_own_failures(tmp_path, plant):
+    """check's quick path runs each check through pandera and keeps the failing rows; on
+    every planted plan it finds what pandera's own lazy validation finds, in its order."""
+    from xlplugin.config import Config
+    from xlplugin.engine.check import _lean_failures, _pandera_failures, _runtime_schema, load_schema
+
+    path, _ = planted_workbook(tmp_path, plant)
+    parsed = parsed_file(path)
+    schema = _runtime_schema(load_schema(None, parsed.plan.kind), parsed.plan, Config(),
+                             set(parsed.frame.columns))
+    lean = _lean_failures(schema, parsed.frame)
+    assert lean is not None                       # the shipped schema takes the quick path
+    assert [_failure_key(f) for f in lean] == [_failure_key(f) for f in _pandera_failures(schema, parsed.frame)]
