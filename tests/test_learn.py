@@ -51,7 +51,8 @@ def new_plan(tmp_path: Path) -> Path:
 def test_learning_changes_the_label_of_a_team_term(tmp_path):
     parsed = parsed_from(new_plan(tmp_path))
     before = {lab.row: lab for lab in label_plan(parsed)}
-    assert before[2].stage == "Review" and before[2].source == "none"
+    # the shipped model has at most a weak guess for a team's own term
+    assert before[2].stage == "Review" or before[2].confidence < 0.8
 
     model = learn_from([past_plan(tmp_path)])
     assert model.rows == 14 and model.counts == {"Upstream": 8, "Downstream": 6}
@@ -133,7 +134,7 @@ def test_pipeline_label_with_learn_from_writes_the_learned_stage(tmp_path):
     stage, basis = header.index("Stage") + 1, header.index("Stage basis") + 1
     assert ws.cell(2, stage).value == "Upstream"
     assert ws.cell(2, basis).value.startswith("Upstream (0.")
-    assert ws.cell(2, basis).value.endswith(": learned from your plans: 'sprint zero' -> Upstream")
+    assert ": learned from your plans: 'sprint zero' -> Upstream" in ws.cell(2, basis).value
 
 
 def test_a_plan_labelled_by_the_tool_does_not_teach_it_its_own_guesses(tmp_path):

@@ -6,6 +6,10 @@ logit = w_act . mean_vector(activity) + w_desc . mean_vector(description)
 Because the head is linear and a text's vector is a mean of word vectors, the first two
 terms are a weighted mean of one number per word (its vector times w): labelling 100k rows
 costs one sparse product, and "the words that decided it" are those numbers.
+
+A second head of the same shape (`review`) reads the same text for "serves either stage":
+P(a person would call it Review), trained on the corpus rows labelled Review against the
+clear ones.  decide.py sends a row to Review when that head is sure, whatever the first leans.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class Head:
     sources: list[str] = field(default_factory=list)
     word_act: dict[str, float] = field(default_factory=dict)    # a word's own weight, beyond its vector's
     word_desc: dict[str, float] = field(default_factory=dict)
+    review: Head | None = None      # P(either stage), same features; None in an older head.json
     _word: dict[int, Any] = field(default_factory=dict, repr=False)
 
     def word_scores(self, vectors: Vectors) -> tuple[Any, Any]:
@@ -59,6 +64,24 @@ class Head:
             self._word[id(vectors)] = cached
         return cached
 
+    def seen_words(self, vectors: Vectors) -> Any:
+        """1.0 for each word the head was trained on (it has a weight of its own), else 0.0."""
+        import numpy as np
+
+        out = np.zeros(vectors.full_matrix().shape[0], dtype=np.float32)
+        for own in (self.word_act, self.word_desc):
+            for w in own:
+                i = vectors.word_id(w)
+                if 0 <= i < len(out):
+                    out[i] = 1.0
+        return out
+
+    def text_logits(self, vectors: Vectors, act_bag: Any, desc_bag: Any, ia: Any, idd: Any, taxf: Any) -> Any:
+        """Per row: the logit of rows whose activity is act_bag[ia] and description desc_bag[idd]."""
+        sa, sd = self.word_scores(vectors)
+        return (act_bag @ sa[: act_bag.shape[1]])[ia] + (desc_bag @ sd[: desc_bag.shape[1]])[idd] + \
+            taxf @ self.w_tax + self.bias
+
     def logits(self, vectors: Vectors, act_bag: Any, desc_bag: Any, taxf: Any) -> Any:
         sa, sd = self.word_scores(vectors)
         return act_bag @ sa[: act_bag.shape[1]] + desc_bag @ sd[: desc_bag.shape[1]] + taxf @ self.w_tax + self.bias
@@ -69,7 +92,8 @@ class Head:
                 "w_act": [round(float(x), 6) for x in self.w_act],
                 "w_desc": [round(float(x), 6) for x in self.w_desc],
                 "w_tax": dict(zip(TAX_FEATURES, (round(float(x), 6) for x in self.w_tax), strict=True)),
-                "bias": float(self.bias), "word_act": self.word_act, "word_desc": self.word_desc}
+                "bias": float(self.bias), "word_act": self.word_act, "word_desc": self.word_desc,
+                **({"review": self.review.to_dict()} if self.review else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Head:
@@ -80,7 +104,8 @@ class Head:
         return cls(np.asarray(data["w_act"], dtype=np.float32), np.asarray(data["w_desc"], dtype=np.float32),
                    np.asarray([data["w_tax"][k] for k in TAX_FEATURES], dtype=np.float64),
                    float(data["bias"]), int(data.get("rows", 0)), list(data.get("sources", [])),
-                   dict(data.get("word_act", {})), dict(data.get("word_desc", {})))
+                   dict(data.get("word_act", {})), dict(data.get("word_desc", {})),
+                   cls.from_dict(data["review"]) if data.get("review") else None)
 
     def save(self, path: Path = HEAD_FILE) -> Path:
         path.write_text(json.dumps(self.to_dict(), indent=0) + "\n", encoding="utf-8")

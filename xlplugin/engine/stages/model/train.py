@@ -21,6 +21,7 @@ STAGES = ("Upstream", "Downstream", "Review")
 C = 4.0                 # inverse regularisation; measured on the by-source split (bench_label)
 WORD_SCALE = 3.0        # the per-word features' scale (their regularisation against the vectors')
 REVIEW_WEIGHT = 1.0     # how much a Review row pulls its wording towards the middle
+REVIEW_C = 1.0          # the Review head's inverse regularisation (measured like C)
 
 
 @dataclass
@@ -51,13 +52,13 @@ def _tax_scores(texts: list[str]) -> Any:
 
 
 def fit_head(rows: list[Row], vectors: Vectors | None = None, c: float = C,
-             review_weight: float = REVIEW_WEIGHT) -> Head:
+             review_weight: float = REVIEW_WEIGHT, review_c: float = REVIEW_C) -> Head:
     """Logistic regression; each row also once without its description, so the head knows
     what a name alone says.  A Review row counts as half Upstream, half Downstream (times
-    review_weight), which pulls wording that serves either stage towards the middle."""
+    review_weight), which pulls wording that serves either stage towards the middle.
+    Beside it, the Review head (same features): Review rows against clear ones."""
     import numpy as np
     from scipy.sparse import csr_matrix, hstack, vstack
-    from sklearn.linear_model import LogisticRegression
 
     vec = vectors or shipped_vectors()
     acts = [r.activity for r in rows]
@@ -80,12 +81,25 @@ def fit_head(rows: list[Row], vectors: Vectors | None = None, c: float = C,
     x = vstack([x1[~review], x1[review], x1[review]]).tocsr()
     y = np.concatenate([up[~review], np.ones(review.sum(), bool), np.zeros(review.sum(), bool)])
     w = np.concatenate([np.ones((~review).sum()), np.full(2 * review.sum(), review_weight / 2)])
+    head = _logistic(x, y, w, c, vec, a.shape[1], width)
+    if review.any() and (~review).any():
+        head.review = _logistic(x1, review, np.ones(review.size), review_c, vec, a.shape[1], width)
+    head.rows, head.sources = len(rows), sorted({r.source for r in rows})
+    return head
+
+
+def _logistic(x: Any, y: Any, w: Any, c: float, vec: Vectors, dims: int, width: int) -> Head:
+    """A Head from a weighted logistic regression over fit_head's features; both classes
+    weigh the same in all (as class_weight='balanced' would)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    w = w.astype(np.float64)
     total = {cls: w[y == cls].sum() for cls in (True, False)}
-    for cls in (True, False):              # both stages weigh the same, as class_weight would
+    for cls in (True, False):
         w[y == cls] *= w.size / (2 * total[cls])
     clf = LogisticRegression(C=c, max_iter=5000).fit(x, y, sample_weight=w)
     coef = clf.coef_[0]
-    dims = a.shape[1]
     k = 2 * dims + len(TAX_FEATURES)
     names = {i: w for w, i in vec._ids.items()}
     names.update(enumerate(vec.words))
@@ -96,8 +110,8 @@ def fit_head(rows: list[Row], vectors: Vectors | None = None, c: float = C,
         return {names[int(i)]: round(float(c[i]), 4) for i in used if int(i) in names}
 
     return Head(coef[:dims].astype(np.float32), coef[dims:2 * dims].astype(np.float32),
-                coef[2 * dims:k].astype(np.float64), float(clf.intercept_[0]), len(rows),
-                sorted({r.source for r in rows}), per_word(coef[k:k + width]), per_word(coef[k + width:]))
+                coef[2 * dims:k].astype(np.float64), float(clf.intercept_[0]), 0, [],
+                per_word(coef[k:k + width]), per_word(coef[k + width:]))
 
 
 def train_shipped_head() -> Head:
