@@ -68,13 +68,15 @@ class Head:
         """1.0 for each word the head was trained on (it has a weight of its own), else 0.0."""
         import numpy as np
 
-        out = np.zeros(vectors.full_matrix().shape[0], dtype=np.float32)
-        for own in (self.word_act, self.word_desc):
-            for w in own:
-                i = vectors.word_id(w)
-                if 0 <= i < len(out):
-                    out[i] = 1.0
-        return out
+        width = vectors.full_matrix().shape[0]
+        cached = self._word.get(-id(vectors))
+        if cached is None or cached.shape[0] != width:
+            ids = [vectors.word_id(w) for own in (self.word_act, self.word_desc) for w in own]
+            width = vectors.full_matrix().shape[0]        # word_id may have added words
+            cached = np.zeros(width, dtype=np.float32)
+            cached[[i for i in ids if 0 <= i < width]] = 1.0
+            self._word[-id(vectors)] = cached
+        return cached
 
     def text_logits(self, vectors: Vectors, act_bag: Any, desc_bag: Any, ia: Any, idd: Any, taxf: Any) -> Any:
         """Per row: the logit of rows whose activity is act_bag[ia] and description desc_bag[idd]."""
