@@ -5,10 +5,14 @@
     python -m benchmarks.bench_label --misses     # also list the rows it gets wrong (dev split)
     python -m benchmarks.bench_label --rows 200000 --taxonomy my.toml
     python -m benchmarks.bench_label --with-model # also: a model learned from the dev split's gold
+    python -m benchmarks.bench_label --nested     # also: decide.py's constants picked per outer group
+    python -m benchmarks.bench_label --nested --save   # ... and write it all to benchmarks/LABELS.md
 
 The corpus (tests/data/stages/*.csv, one CSV per public source) is split by source: the
-head is retrained without a group of sources and labels them, so the figure says what
-happens on wording it never saw; beside it the same with a per-row split.  Each is run
+heads are retrained without a group of sources and label them, so the figure says what
+happens on wording it never saw; beside it the same with a per-row split.  --nested also
+picks decide.py's constants (GRID) on the other groups only, to show what choosing them on
+the same split flatters.  Each is run
 with the description, with the name alone, and with Channel and KPI cells filled at random.
 The issue's goal: by source >= 90% right with description, >= 85% name only, <= 3%
 confidently wrong (also with random Channel/KPI).  tests/test_label_corpus.py asserts the
@@ -19,7 +23,7 @@ DOMAIN.md's rule (the release for sale divides the stages); gold is Upstream, Do
 or Ambiguous.  Every third row (index % 3 == 2) is the held-out test split, kept out of
 taxonomy tuning.  Targets (asserted in tests/test_label.py): accuracy on clear rows >= 92%
 from the activity name alone and >= 95% with the description; < 3% of clear rows
-confidently wrong; ambiguous rows get Review; 100k rows in < 2 s.
+confidently wrong; most ambiguous rows get Review; 100k rows in < 2 s.
 """
 
 from __future__ import annotations
@@ -166,6 +170,69 @@ def split_results(rows: list[dict[str, str]], by_source: bool = True, folds: int
     return out
 
 
+_REVIEW = {"Ambiguous": "Review"}
+# The decision constants in decide.py and the values nested_results tries for each
+GRID = {"AMBIGUOUS": (0.7, 0.8, 0.9), "SURE": (0.9, 0.95), "SILENT_SHIFT": (-0.15, -0.1), "EITHER_DECIDES": (0.6, 0.7)}
+
+
+def nested_results(rows: list[dict[str, str]], folds: int = 5, taxonomy: Taxonomy | None = None
+                   ) -> tuple[dict[str, Result], list[dict[str, float]]]:
+    """By source, with decide.py's constants picked without the held-out sources: for each
+    outer group, every point of GRID is scored on the other groups (each left out in turn, the
+    head retrained on the rest) and the best labels the outer group.  Best: most rows right,
+    with description and from the name, where an ambiguous row is right when it gets Review.  Says how much picking the constants on the same split flatters."""
+    import itertools
+
+    from xlplugin.engine.stages.model import StageModel, shipped_vectors
+    from xlplugin.engine.stages.model import decide as dm
+    from xlplugin.engine.stages.model.train import Row, fit_head
+
+    modes = {m: f for m, f in CORPUS_MODES.items() if m != "+ random Channel/KPI"}
+    sources = sorted({r["source"] for r in rows})
+    groups = [sources[i::folds] for i in range(folds)]
+    fold = [next(i for i, g in enumerate(groups) if r["source"] in g) for r in rows]
+    vec = shipped_vectors()
+    keys = list(GRID)
+    points = [dict(zip(keys, v, strict=True)) for v in itertools.product(*GRID.values())]
+    saved = {k: getattr(dm, k) for k in keys}
+
+    def fit(exclude: set[int]) -> StageModel:
+        train = [Row(r["activity"], r["description"], "Review" if r["gold"] == "Ambiguous" else r["gold"],
+                     r["source"]) for r, f in zip(rows, fold, strict=True) if f not in exclude]
+        return StageModel(vec, fit_head(train, vec))
+
+    def labels(sm: StageModel, idx: list[int], point: dict[str, float]) -> dict[str, list]:
+        for k, v in point.items():
+            setattr(dm, k, v)
+        return {m: label_texts([{f: rows[i][f] for f in fields} for i in idx], taxonomy=taxonomy, stage_model=sm)
+                for m, fields in modes.items()}
+
+    picked, order = [], []
+    out: dict[str, list] = {m: [] for m in modes}
+    try:
+        for k in range(folds):
+            inner = [j for j in range(folds) if j != k]
+            right = [0.0] * len(points)
+            for j in inner:
+                sm = fit({k, j})
+                idx = [i for i, f in enumerate(fold) if f == j]
+                for p, point in enumerate(points):
+                    for labs in labels(sm, idx, point).values():
+                        right[p] += sum(lab.stage == _REVIEW.get(rows[i]["gold"], rows[i]["gold"])
+                                        for i, lab in zip(idx, labs, strict=True))
+            best = points[max(range(len(points)), key=lambda p: right[p])]
+            picked.append(best)
+            idx = [i for i, f in enumerate(fold) if f == k]
+            order += idx
+            for m, labs in labels(fit({k}), idx, best).items():
+                out[m] += labs
+    finally:
+        for k, v in saved.items():
+            setattr(dm, k, v)
+    ordered = [rows[i] for i in order]
+    return {m: score(ordered, labs, m, taxonomy) for m, labs in out.items()}, picked
+
+
 def score(rows: list[dict[str, str]], labels: list, mode: str = "", taxonomy: Taxonomy | None = None) -> Result:
     """evaluate()'s figures for labels already made."""
     tax = taxonomy or load_taxonomy()
@@ -290,8 +357,44 @@ def corpus_report(tax: Taxonomy, folds: int, misses: bool) -> None:
         print(report(evaluate(rows, fields, mode, tax, stage_model=False), tax))
 
 
+LABELS_MD = Path(__file__).resolve().parent / "LABELS.md"
+
+
+class _Tee:
+    """stdout that also keeps what it printed (for --save)."""
+
+    def __init__(self, out: object) -> None:
+        self.out, self.parts = out, []
+
+    def write(self, s: str) -> int:
+        self.parts.append(s)
+        return self.out.write(s)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    if "--save" not in args_in:
+        return _main(args_in)
+    tee = _Tee(sys.stdout)
+    sys.stdout = tee
+    try:
+        code = _main(args_in)
+    finally:
+        sys.stdout = tee.out
+    cmd = "python -m benchmarks.bench_label " + " ".join(args_in)
+    LABELS_MD.write_text(f"# Stage labels: measured\n\n`{cmd}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+                         f"{os.cpu_count()} CPUs. Written by that command; see its docstring for what each figure means.\n\n"
+                         "```\n" + "".join(tee.parts).strip() + "\n```\n", encoding="utf-8")
+    print(f"wrote {LABELS_MD}")
+    return code
+
+
+def _main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--save", action="store_true", help="also write what it prints to benchmarks/LABELS.md")
     ap.add_argument("--taxonomy", type=Path, default=None)
     ap.add_argument("--rows", type=int, default=100_000, help="rows for the timing (0: skip)")
     ap.add_argument("--misses", action="store_true", help="list the dev rows it gets wrong")
@@ -301,12 +404,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5,
                     help="source groups for the by-source split (0: leave one source out)")
     ap.add_argument("--no-corpus", action="store_true", help="skip the corpus figures")
+    ap.add_argument("--nested", action="store_true",
+                    help="also pick decide.py's constants without the held-out sources (slow)")
     args = ap.parse_args(argv)
     tax = load_taxonomy(args.taxonomy)
     print(f"taxonomy: {tax.source} ({tax.phrase_count()} phrases)")
     print(f"shipped model: {model_size() / 1e6:.1f} MB (vectors.npz, vocab.txt, head.json)")
     if not args.no_corpus:
         corpus_report(tax, args.folds, args.misses)
+    if args.nested:
+        res, picked = nested_results(corpus_rows(), args.folds or 5, tax)
+        print("\nby source, decide.py's constants picked on the other source groups only (nested):")
+        for r in res.values():
+            print(report(r, tax))
+        print("  picked per group: " + "; ".join(", ".join(f"{k} {v}" for k, v in p.items()) for p in picked))
     splits = ("dev", "test") if args.split == "both" else (args.split,)
     for split in splits:
         rows = load_eval(split=split)

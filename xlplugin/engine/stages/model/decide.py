@@ -1,11 +1,21 @@
-"""Stage, confidence and reason per row from the head, the taxonomy and the row's context.
+"""Stage, confidence and reason per row from the two heads, the taxonomy and the row's context.
 
-- The head reads the activity and description (their word vectors and taxonomy scores).
-- Context (Channel, KPI, Category, Objective) is weak evidence: it only moves a row the
-  head left undecided (|logit| under the Review line), by at most CONTEXT_NUDGE.  A KPI that
-  disagrees with a decided row never flips it (check.py's KPI-mismatch warning says so).
-- A phrase of the taxonomy's [[review]] group ('beta program') that outweighs the stage
-  phrases in the activity and description sends the row to Review.
+- The stage head reads the activity and description (their word vectors, the words' own
+  weights and the taxonomy's scores) and leans Upstream or Downstream; it decides the row
+  whenever it leans, but
+  - the Review head (same features, trained on the corpus rows people call either stage) sends
+    wording that reads as either stage to Review unless the stage head is very sure (SURE);
+  - a phrase of the taxonomy's [[review]] group ('beta program', 'content marketing') that
+    outweighs the stage phrases decides nothing by itself: the row needs a stage phrase beside
+    it ('beta invitations to paying customers') and a head that agrees (DOMAIN.md: a beta
+    program is either stage unless its description says which);
+  - a row with no taxonomy phrase and no word the head was trained on ('Project Falcon') is
+    Review: nothing to rest a label on, however its word vectors lean.
+- Context (Channel, KPI, Category, Objective) is weak evidence: it moves only rows the text
+  left undecided, by at most CONTEXT_NUDGE, so it never flips a row the words decide.  A KPI
+  that disagrees with a decided row gets check.py's KPI-mismatch warning instead.
+- Confidence reaches the taxonomy's `confident` (enough to flag a typed Stage) only with an
+  explicit taxonomy phrase on the winning side.
 - Rows a team's own taxonomy groups speak to keep the taxonomy's verdict.
 - Reasons: the taxonomy phrase, the words that pushed hardest, and the closest taxonomy
   phrases of that stage ("closest to 'customer interview', 'pricing study' (upstream)").
@@ -30,7 +40,7 @@ CONTEXT = ("category", "channel", "kpi", "objective")
 # SILENT_SHIFT; the Review head sends a row to Review from AMBIGUOUS on.
 REVIEW_SHIFT = -0.15
 SILENT_SHIFT = -0.15
-AMBIGUOUS = 0.7
+AMBIGUOUS = 0.8
 SURE = 0.95                # ... unless the first head is at least this sure of the stage
 EITHER_DECIDES = 0.7       # the head's probability a row whose strongest phrase serves either stage needs
 

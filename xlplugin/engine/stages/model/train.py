@@ -18,10 +18,10 @@ from xlplugin.engine.stages.model.vectors import Vectors, shipped_vectors
 ROOT = Path(__file__).resolve().parents[4]
 CORPUS = ROOT / "tests" / "data" / "stages"
 STAGES = ("Upstream", "Downstream", "Review")
-C = 4.0                 # inverse regularisation; measured on the by-source split (bench_label)
-WORD_SCALE = 3.0        # the per-word features' scale (their regularisation against the vectors')
+C = 2.0                 # inverse regularisation; measured on the by-source split (bench_label)
+WORD_SCALE = 2.0        # the per-word features' scale (their regularisation against the vectors')
 REVIEW_WEIGHT = 1.0     # how much a Review row pulls its wording towards the middle
-REVIEW_C = 1.0          # the Review head's inverse regularisation (measured like C)
+REVIEW_C = 0.5          # the Review head's inverse regularisation (measured like C)
 
 
 @dataclass
