@@ -42,7 +42,7 @@ REVIEW_SHIFT = -0.15
 SILENT_SHIFT = -0.15
 AMBIGUOUS = 0.8
 SURE = 0.95                # ... unless the first head is at least this sure of the stage
-EITHER_DECIDES = 0.7       # the head's probability a row whose strongest phrase serves either stage needs
+EITHER_DECIDES = 0.6       # the head's probability a row whose strongest phrase serves either stage needs
 
 
 def _row_hash(bag: Any) -> Any:
