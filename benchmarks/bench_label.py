@@ -7,6 +7,7 @@
     python -m benchmarks.bench_label --with-model # also: a model learned from the dev split's gold
     python -m benchmarks.bench_label --nested     # also: decide.py's constants picked per outer group
     python -m benchmarks.bench_label --nested --save   # ... and write it all to benchmarks/LABELS.md
+    python -m benchmarks.bench_label --fresh DIR  # sources written after the model was built, as it is
 
 The corpus (tests/data/stages/*.csv, one CSV per public source) is split by source: the
 heads are retrained without a group of sources and label them, so the figure says what
@@ -404,6 +405,8 @@ def _main(argv: list[str]) -> int:
     ap.add_argument("--folds", type=int, default=5,
                     help="source groups for the by-source split (0: leave one source out)")
     ap.add_argument("--no-corpus", action="store_true", help="skip the corpus figures")
+    ap.add_argument("--fresh", type=Path, nargs="+", default=[],
+                    help="folders of source CSVs the shipped model was not trained on: label them as it is")
     ap.add_argument("--nested", action="store_true",
                     help="also pick decide.py's constants without the held-out sources (slow)")
     args = ap.parse_args(argv)
@@ -412,6 +415,17 @@ def _main(argv: list[str]) -> int:
     print(f"shipped model: {model_size() / 1e6:.1f} MB (vectors.npz, vocab.txt, head.json)")
     if not args.no_corpus:
         corpus_report(tax, args.folds, args.misses)
+    if args.fresh:
+        from xlplugin.engine.stages.model.train import load_corpus
+
+        fresh = [{"activity": r.activity, "description": r.description, "source": r.source,
+                  "gold": "Ambiguous" if r.stage == "Review" else r.stage}
+                 for d in args.fresh for r in load_corpus(d)]
+        nc = sum(r["gold"] != "Ambiguous" for r in fresh)
+        print(f"\nfresh sources, the shipped model as it is: {len(fresh)} rows from "
+              f"{len({r['source'] for r in fresh})} sources ({nc} clear)")
+        for mode, fields in list(CORPUS_MODES.items())[:2]:
+            print(report(evaluate(fresh, fields, mode, tax), tax))
     if args.nested:
         res, picked = nested_results(corpus_rows(), args.folds or 5, tax)
         print("\nby source, decide.py's constants picked on the other source groups only (nested):")
