@@ -123,24 +123,11 @@ CORPUS_MODES = {
 }
 
 
-def corpus_rows(seed: int = 11) -> list[dict[str, str]]:
-    """The corpus as evaluation rows (gold: Upstream, Downstream or Ambiguous for Review), each
-    with a Channel and a KPI drawn at random from the own set's, to test that context stays weak."""
-    from xlplugin.engine.stages.model.train import load_corpus
-
-    rng = random.Random(seed)
-    own = load_eval()
-    channels = sorted({r["channel"] for r in own if r["channel"]})
-    kpis = sorted({r["kpi"] for r in own if r["kpi"]})
-    return [{"activity": r.activity, "description": r.description, "source": r.source,
-             "gold": "Ambiguous" if r.stage == "Review" else r.stage,
-             "channel": rng.choice(channels), "kpi": rng.choice(kpis)} for r in load_corpus()]
-
-
-def fresh_rows(dirs: list[Path] | None = None, seed: int = 11) -> list[dict[str, str]]:
-    """Rows of source CSVs the shipped model never saw (FRESH by default), as corpus_rows makes
-    them: gold, and a Channel and a KPI drawn at random from the own set's."""
-    from xlplugin.engine.stages.model.train import load_corpus
+def corpus_rows(seed: int = 11, dirs: list[Path] | None = None) -> list[dict[str, str]]:
+    """The corpus (or the source CSVs in `dirs`) as evaluation rows (gold: Upstream, Downstream
+    or Ambiguous for Review), each with a Channel and a KPI drawn at random from the own set's,
+    to test that context stays weak."""
+    from xlplugin.engine.stages.model.train import CORPUS, load_corpus
 
     rng = random.Random(seed)
     own = load_eval()
@@ -149,7 +136,12 @@ def fresh_rows(dirs: list[Path] | None = None, seed: int = 11) -> list[dict[str,
     return [{"activity": r.activity, "description": r.description, "source": r.source,
              "gold": "Ambiguous" if r.stage == "Review" else r.stage,
              "channel": rng.choice(channels), "kpi": rng.choice(kpis)}
-            for d in (dirs or [FRESH]) for r in load_corpus(d)]
+            for d in (dirs or [CORPUS]) for r in load_corpus(d)]
+
+
+def fresh_rows(dirs: list[Path] | None = None) -> list[dict[str, str]]:
+    """corpus_rows of sources the shipped model never saw (FRESH by default)."""
+    return corpus_rows(dirs=dirs or [FRESH])
 
 
 def split_results(rows: list[dict[str, str]], by_source: bool = True, folds: int = 5,
