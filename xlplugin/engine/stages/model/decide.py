@@ -144,8 +144,8 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     text = w_a * fa + w_d * fd
     ctx = ev.scores - text                                   # every other column, KPI phrases too
     t_up, t_down = text[:, UP], text[:, DOWN]
-    # the line for rows with a taxonomy phrase in activity or description; wording the taxonomy
-    # does not know at all ('Project Falcon') needs the head surer
+    # the line for rows with a taxonomy phrase in activity or description, and for the rest (the
+    # same today: `known` below keeps code names out, which a higher line did before)
     review_below = np.where((fa + fd).sum(axis=1) > 0, tax.review_below + REVIEW_SHIFT,
                             tax.review_below + SILENT_SHIFT)
     # a row needs a taxonomy phrase somewhere or a word the head was trained on: a code name
@@ -194,7 +194,9 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     hits = comp.hits
     # Reasons depend on a few small things per row; each distinct combination is written once
     # (plans repeat, and ids or numbers in a cell have no vector, so they do not count).
-    kind = np.select([team | ~known, decided, ambiguous & ~either & (conf < SURE), silent & ~ambiguous, either], [0, 2, 5, 1, 3], 4)
+    # 0 the taxonomy's own verdict, 1 no stage words, 2 decided, 3 either-stage phrase, 4 leans,
+    # 5 reads as either stage (the Review head)
+    kind = np.select([team | ~known, decided, ambiguous & ~either, silent & ~ambiguous, either], [0, 2, 5, 1, 3], 4)
     row_a = _first_of(_codes((_row_hash(bag_a)[ia] << np.uint64(1)) | lean.astype(np.uint64)))
     row_d = _first_of(_codes((_row_hash(bag_d)[idd] << np.uint64(1)) | lean.astype(np.uint64)))
     rows = np.arange(n)
