@@ -70,7 +70,7 @@ def test_few_clear_rows_confidently_wrong(results, mode):
 def test_ambiguous_rows_go_to_review(results, mode):
     res = results[mode]
     # most of them: the Review line sits where unseen wording is decided best (see the corpus
-    # figures in benchmarks/RESULTS.md); a wider band sent 70% here but cost 6 points there
+    # figures in benchmarks/LABELS.md); a wider band sent 70% here but cost 4-6 points there
     assert res.ambiguous["Review"] >= 0.55 * res.n_ambiguous
     assert res.ambiguous_confident <= 0.1 * res.n_ambiguous
 

@@ -135,10 +135,10 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     blank = np.full(n, len(ev.texts))
     ia, idd = ev.codes.get("activity", blank), ev.codes.get("description", blank)
     sa, sd = head.word_scores(vec)
-    la, ld = bag_a @ sa[: bag_a.shape[1]], bag_d @ sd[: bag_d.shape[1]]
     zeros = np.zeros((n, 3))
     fa, fd = ev.fields.get("activity", zeros), ev.fields.get("description", zeros)
-    logit = la[ia] + ld[idd] + tax_features(fa, fd) @ head.w_tax + head.bias
+    taxf = tax_features(fa, fd)
+    logit = head.text_logits(vec, bag_a, bag_d, ia, idd, taxf)
 
     w_a, w_d = tax.field_weights.get("activity", 0.0), tax.field_weights.get("description", 0.0)
     text = w_a * fa + w_d * fd
@@ -158,7 +158,7 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     # the Review head: wording a person would call either stage goes to Review, however the
     # first head leans
     if head.review is not None:
-        q = 1 / (1 + np.exp(-head.review.text_logits(vec, bag_a, bag_d, ia, idd, tax_features(fa, fd))))
+        q = 1 / (1 + np.exp(-head.review.text_logits(vec, bag_a, bag_d, ia, idd, taxf)))
         ambiguous = q >= AMBIGUOUS
     else:
         q = np.zeros(n)

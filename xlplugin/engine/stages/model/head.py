@@ -45,6 +45,7 @@ class Head:
     word_desc: dict[str, float] = field(default_factory=dict)
     review: Head | None = None      # P(either stage), same features; None in an older head.json
     _word: dict[int, Any] = field(default_factory=dict, repr=False)
+    _seen: dict[int, Any] = field(default_factory=dict, repr=False)
 
     def word_scores(self, vectors: Vectors) -> tuple[Any, Any]:
         """(activity, description) score of every word the vectors know so far."""
@@ -69,24 +70,21 @@ class Head:
         import numpy as np
 
         width = vectors.full_matrix().shape[0]
-        cached = self._word.get(-id(vectors))
+        cached = self._seen.get(id(vectors))
         if cached is None or cached.shape[0] != width:
             ids = [vectors.word_id(w) for own in (self.word_act, self.word_desc) for w in own]
             width = vectors.full_matrix().shape[0]        # word_id may have added words
             cached = np.zeros(width, dtype=np.float32)
             cached[[i for i in ids if 0 <= i < width]] = 1.0
-            self._word[-id(vectors)] = cached
+            self._seen[id(vectors)] = cached
         return cached
 
     def text_logits(self, vectors: Vectors, act_bag: Any, desc_bag: Any, ia: Any, idd: Any, taxf: Any) -> Any:
-        """Per row: the logit of rows whose activity is act_bag[ia] and description desc_bag[idd]."""
+        """Per row: the logit of a row whose activity is act_bag[ia] and description desc_bag[idd]
+        (bags of the distinct texts; plans repeat them), with taxonomy features taxf."""
         sa, sd = self.word_scores(vectors)
         return (act_bag @ sa[: act_bag.shape[1]])[ia] + (desc_bag @ sd[: desc_bag.shape[1]])[idd] + \
             taxf @ self.w_tax + self.bias
-
-    def logits(self, vectors: Vectors, act_bag: Any, desc_bag: Any, taxf: Any) -> Any:
-        sa, sd = self.word_scores(vectors)
-        return act_bag @ sa[: act_bag.shape[1]] + desc_bag @ sd[: desc_bag.shape[1]] + taxf @ self.w_tax + self.bias
 
     # -- saving -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
