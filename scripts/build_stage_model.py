@@ -23,7 +23,8 @@ Two steps:
 
 2. The head (`head.json`): a logistic regression over those mean vectors (activity and
    description apart), trained on the labelled corpus (tests/data/stages/*.csv) with the
-   taxonomy's scores as features (train.py).
+   taxonomy's scores as features (train.py); beside it the corpus rows' mean vectors and
+   stages (`neighbours.npz`), which vote on the rows the head is unsure of (neighbours.py).
 """
 
 from __future__ import annotations
@@ -171,18 +172,19 @@ def build_vectors() -> None:
 
 
 def build_head() -> None:
-    from xlplugin.engine.stages.model.train import save_head, train_shipped_head
+    from xlplugin.engine.stages.model.train import save_model, train_shipped_model
     from xlplugin.engine.stages.model.vectors import shipped_vectors
 
     shipped_vectors.cache_clear()
-    head = train_shipped_head()
-    path = save_head(head)
-    print(f"wrote {path}: trained on {head.rows:,} rows")
+    model = train_shipped_model()
+    for path in save_model(model):
+        print(f"wrote {path}: {path.stat().st_size / 1e6:.1f} MB")
+    print(f"trained on {model.head.rows:,} rows from {len(model.head.sources)} sources")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--head-only", action="store_true", help="keep the vectors; retrain the head")
+    ap.add_argument("--head-only", action="store_true", help="keep the vectors; retrain the heads and neighbours")
     args = ap.parse_args(argv)
     if not args.head_only:
         build_vectors()

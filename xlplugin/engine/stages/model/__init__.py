@@ -1,4 +1,5 @@
-"""The shipped stage model: static word vectors (distilled at build time) and a linear head.
+"""The shipped stage model: static word vectors (distilled at build time), linear heads, and
+the labelled corpus's rows as neighbours for the rows the head is unsure of.
 
 It reads wording nobody here wrote: a word the taxonomy does not list still has a vector,
 close to words of similar meaning, so 'willingness-to-pay survey' lands beside 'pricing
@@ -12,17 +13,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from xlplugin.engine.stages.model.head import Head
+from xlplugin.engine.stages.model.neighbours import Neighbours
 from xlplugin.engine.stages.model.vectors import Vectors, shipped_vectors
 
-__all__ = ["Head", "StageModel", "Vectors", "shipped_model"]
+__all__ = ["Head", "Neighbours", "StageModel", "Vectors", "shipped_model"]
 
 
 @dataclass
 class StageModel:
     vectors: Vectors
     head: Head
+    neighbours: Neighbours | None = None     # the corpus's rows, for rows the head is unsure of
 
 
 @lru_cache(maxsize=1)
 def shipped_model() -> StageModel:
-    return StageModel(shipped_vectors(), Head.load())
+    return StageModel(shipped_vectors(), Head.load(), Neighbours.load())

@@ -1,4 +1,4 @@
-"""Training the head on the labelled corpus (tests/data/stages/*.csv), and splitting it by source.
+"""Training the heads on the labelled corpus (tests/data/stages/*.csv), and splitting it by source.
 
 Used at build time (scripts/build_stage_model.py writes head.json) and by the benchmark and
 tests, which retrain the head without one source to see how it does on wording it never saw.
@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlplugin.engine.stages.model import StageModel
 from xlplugin.engine.stages.model.head import HEAD_FILE, TAX_FEATURES, Head, tax_features
+from xlplugin.engine.stages.model.neighbours import Neighbours
 from xlplugin.engine.stages.model.vectors import Vectors, shipped_vectors
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -114,15 +116,26 @@ def _logistic(x: Any, y: Any, w: Any, c: float, vec: Vectors, dims: int, width: 
                 per_word(coef[k:k + width]), per_word(coef[k + width:]))
 
 
-def train_shipped_head() -> Head:
+def fit_model(rows: list[Row], vectors: Vectors | None = None) -> StageModel:
+    """The heads trained on rows, and rows as the neighbours that vote on unsure ones."""
+    vec = vectors or shipped_vectors()
+    return StageModel(vec, fit_head(rows, vec), Neighbours.build(
+        [r.activity for r in rows], [r.description for r in rows], [r.stage for r in rows], vec))
+
+
+def train_shipped_model() -> StageModel:
     rows = load_corpus()
     if not rows:
         raise SystemExit(f"no corpus CSVs in {CORPUS}")
-    return fit_head(rows)
+    return fit_model(rows)
 
 
-def save_head(head: Head, path: Path = HEAD_FILE) -> Path:
-    return head.save(path)
+def save_model(model: StageModel, path: Path = HEAD_FILE) -> list[Path]:
+    """head.json at path, neighbours.npz beside it."""
+    out = [model.head.save(path)]
+    if model.neighbours is not None:
+        out.append(model.neighbours.save(path.parent / "neighbours.npz"))
+    return out
 
 
 def by_source_folds(rows: list[Row], folds: int = 0) -> list[tuple[list[Row], list[Row]]]:

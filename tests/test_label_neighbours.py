@@ -1,0 +1,70 @@
+"""The corpus's rows as neighbours (model/neighbours.py): the vote decide.py adds for rows the
+head is unsure of, on the shipped files and on the sources kept out of training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.bench_label import CORPUS_MODES, evaluate, fresh_rows
+from xlplugin.engine.stages.label import label_texts
+from xlplugin.engine.stages.model import StageModel, shipped_model, shipped_vectors
+from xlplugin.engine.stages.model import neighbours as nb
+from xlplugin.engine.stages.model.neighbours import Neighbours
+from xlplugin.engine.stages.model.train import load_corpus
+from xlplugin.engine.stages.taxonomy import load_taxonomy
+
+
+def test_shipped_neighbours_hold_the_training_corpus():
+    model = shipped_model()
+    assert model.neighbours is not None
+    rows = load_corpus()
+    assert len(model.neighbours.act.unit) == len(rows)          # every row has an activity
+    assert sorted(model.neighbours.act.vote.tolist()) == sorted(
+        {"Upstream": 1.0, "Downstream": -1.0, "Review": 0.0}[r.stage] for r in rows)
+
+
+def test_an_activity_of_the_corpus_votes_its_own_label():
+    rows = load_corpus()[::97]
+    model = shipped_model()
+    votes = model.neighbours.votes(shipped_vectors().embed([r.activity for r in rows]))
+    clear = [(r, v) for r, v in zip(rows, votes, strict=True) if r.stage != "Review"]
+    agree = sum((v > 0) == (r.stage == "Upstream") for r, v in clear)
+    assert agree >= 0.95 * len(clear)
+
+
+def test_the_cell_search_labels_as_searching_every_row_would(monkeypatch):
+    # the cells are a shortcut: on wording the model never saw, the labels with the probed
+    # cells are the labels with the whole corpus searched, for nearly every row
+    rows = fresh_rows()[::2]
+    for fields in (("activity",), ("activity", "description")):
+        texts = [{f: r[f] for f in fields} for r in rows]
+        probed = label_texts(texts)
+        monkeypatch.setattr(nb, "PROBE", len(shipped_model().neighbours.act.centroids))
+        every = label_texts(texts)
+        monkeypatch.undo()
+        same = sum(a.stage == b.stage for a, b in zip(probed, every, strict=True))
+        assert same >= 0.99 * len(rows), f"{fields}: {same} of {len(rows)} the same"
+
+
+def test_saved_and_loaded_neighbours_vote_the_same(tmp_path):
+    vec = shipped_vectors()
+    rows = load_corpus()[:400]
+    built = Neighbours.build([r.activity for r in rows], [r.description for r in rows], [r.stage for r in rows], vec)
+    loaded = Neighbours.load(built.save(tmp_path / "n.npz"))
+    q = vec.embed(["Customer interviews about onboarding", "Retargeting ads for cart abandoners", ""])
+    assert np.allclose(built.votes(q), loaded.votes(q), atol=0.05)
+    assert loaded.votes(q)[2] == 0.0                             # no words: no vote
+    assert Neighbours.load(tmp_path / "missing.npz") is None
+
+
+@pytest.mark.parametrize("mode", ["name + description", "name only"])
+def test_the_vote_earns_its_place_on_sources_never_trained_on(mode):
+    rows = fresh_rows()
+    tax = load_taxonomy()
+    model = shipped_model()
+    fields = CORPUS_MODES[mode]
+    with_vote = evaluate(rows, fields, mode, tax, stage_model=model)
+    without = evaluate(rows, fields, mode, tax, stage_model=StageModel(model.vectors, model.head))
+    assert with_vote.accuracy >= without.accuracy
+    assert with_vote.confidently_wrong <= without.confidently_wrong + 0.005
