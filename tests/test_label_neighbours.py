@@ -68,3 +68,13 @@ def test_the_vote_earns_its_place_on_sources_never_trained_on(mode):
     without = evaluate(rows, fields, mode, tax, stage_model=StageModel(model.vectors, model.head))
     assert with_vote.accuracy >= without.accuracy
     assert with_vote.confidently_wrong <= without.confidently_wrong + 0.005
+
+
+def test_a_reason_names_the_vote_when_it_helped_decide():
+    rows = fresh_rows()[::4]
+    labels = label_texts([{"activity": r["activity"], "description": r["description"]} for r in rows])
+    named = [lab for lab in labels if "activities worded like it are mostly" in lab.reason]
+    assert len(named) >= 0.05 * len(rows)
+    for lab in named:
+        side = "upstream" if "mostly upstream" in lab.reason else "downstream"
+        assert lab.stage.lower() == side or (lab.stage == "Review" and f"leans {side}" in lab.reason)

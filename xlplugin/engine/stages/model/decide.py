@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from xlplugin.engine.stages.model import StageModel
@@ -53,6 +54,7 @@ EITHER_DECIDES = 0.6       # the head's probability a row whose strongest phrase
 NEIGHBOURS_BELOW = 0.95
 NEIGHBOUR_ACT = 0.5
 NEIGHBOUR_DESC = 1.5
+SIMILAR_SAYS = 0.5         # a reason names the vote when it adds this much to the winning side
 
 
 def _row_hash(bag: Any) -> Any:
@@ -120,8 +122,9 @@ def _top_words(vectors: Any, bag: Any, scores: Any, rows: Any, stage: Any, k: in
         lo, hi = bag.indptr[r], bag.indptr[r + 1]
         cols = bag.indices[lo:hi]
         push = bag.data[lo:hi] * scores[cols] * (1.0 if s == UP else -1.0)
-        order = push.argsort()[::-1][:k]
-        out.append([_word(vectors, int(cols[j])) for j in order if push[j] > 0.02])
+        order = push.argsort()[::-1]
+        words = (_word(vectors, int(cols[j])) for j in order if push[j] > 0.02)
+        out.append(list(islice((w for w in words if w.strip("&+")), k)))   # '&' and '+' say nothing
     return out
 
 
@@ -154,8 +157,10 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     fa, fd = ev.fields.get("activity", zeros), ev.fields.get("description", zeros)
     taxf = tax_features(fa, fd)
     logit = head.text_logits(vec, bag_a, bag_d, ia, idd, taxf)
+    similar = np.zeros(n)          # what activities worded like the row add (reasons name it)
     if model.neighbours is not None:
-        logit = logit + _neighbour_votes(model, bag_a, ia, idd, logit, _negated(tax, ev.joined, len(ev.texts) + 1))
+        similar = _neighbour_votes(model, bag_a, ia, idd, logit, _negated(tax, ev.joined, len(ev.texts) + 1))
+        logit = logit + similar
 
     w_a, w_d = tax.field_weights.get("activity", 0.0), tax.field_weights.get("description", 0.0)
     text = w_a * fa + w_d * fd
@@ -222,7 +227,8 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     against = ev.best[rows, 1 - lean]
     key = np.column_stack([kind, lean, row_a, row_d, b, bk, against, ev.best[:, 2],
                            np.where(kind >= 4, np.round(conf * 100), 0).astype(np.int64),
-                           np.where(kind == 5, np.round(q * 100), 0).astype(np.int64)]).astype(np.uint64)
+                           np.where(kind == 5, np.round(q * 100), 0).astype(np.int64),
+                           np.where(lean == UP, similar, -similar) >= SIMILAR_SAYS]).astype(np.uint64)
     mixed = key[:, 0].copy()
     for j in range(1, key.shape[1]):          # one 64-bit key per row, then one factorize
         mixed = mixed * np.uint64(0x100000001B3) ^ key[:, j]
@@ -258,6 +264,8 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
             parts.append("words '" + "', '".join(words) + "'")
         if near[ra]:
             parts.append(near[ra])
+        if (similar[r] if st == UP else -similar[r]) >= SIMILAR_SAYS:
+            parts.append(f"activities worded like it are mostly {WORDS[st]}")
         if bkr:
             parts.append(f"KPI '{hits[bkr][1]}' is {_MEASURE[st]} measure")
         phrase = hits[br][1] or hits[bkr][1] or (words[0] if words else "")
