@@ -53,7 +53,7 @@ def test_saved_and_loaded_neighbours_vote_the_same(tmp_path):
     built = Neighbours.build([r.activity for r in rows], [r.description for r in rows], [r.stage for r in rows], vec)
     loaded = Neighbours.load(built.save(tmp_path / "n.npz"))
     q = vec.embed(["Customer interviews about onboarding", "Retargeting ads for cart abandoners", ""])
-    assert np.allclose(built.votes(q), loaded.votes(q), atol=0.05)
+    assert np.allclose(built.votes(q), loaded.votes(q), atol=1e-5)
     assert loaded.votes(q)[2] == 0.0                             # no words: no vote
     assert Neighbours.load(tmp_path / "missing.npz") is None
 
