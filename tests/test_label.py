@@ -111,6 +111,38 @@ def test_genuinely_ambiguous_rows_ask_for_review(activity):
     assert "decide by hand" in lab.reason
 
 
+@pytest.mark.parametrize("activity, description, up, down", [
+    ("Market survey that also collects leads", "", "survey", "collects leads"),
+    ("Survey that doubles as lead generation", "", "survey", "lead generation"),
+    ("Listener poll", "Ask listeners which topics they want next; it also enters them in a prize draw.",
+     "poll", "prize draw"),
+])
+def test_a_row_that_says_it_does_both_asks_for_review(activity, description, up, down):
+    # DOMAIN.md: "a survey that also collects leads" is genuinely ambiguous
+    lab = one(activity, description=description)
+    assert lab.stage == "Review"
+    assert f"does both: '{up}' (upstream) and '{down}' (downstream): decide by hand" in lab.reason
+    # the same wording without the word that says it does both is decided by the head
+    plain = one(activity.replace(" also", "").replace("doubles as", "for"),
+                description=description.replace(" also", ""))
+    assert "does both" not in plain.reason
+
+
+def test_both_words_need_a_phrase_of_each_stage():
+    assert one("Customer interviews", description="Also interview lapsed buyers.").stage == "Upstream"
+    assert one("Paid search", description="Also run retargeting ads.").stage == "Downstream"
+
+
+def test_a_team_can_turn_the_both_words_off(tmp_path):
+    f = tmp_path / "team.toml"
+    f.write_text('extends = "default"\n[dual]\nwords = ["two in one"]\n', encoding="utf-8")
+    tax = load_taxonomy(f)
+    lab = label_texts([{"activity": "Market survey that also collects leads"}], taxonomy=tax)[0]
+    assert "does both" not in lab.reason
+    lab = label_texts([{"activity": "Two-in-one market survey that collects leads"}], taxonomy=tax)[0]
+    assert lab.stage == "Review" and "does both" in lab.reason
+
+
 def test_reason_names_the_phrase_and_the_kpi():
     lab = one("Focus groups", description="Six groups testing the idea", kpi="Brand awareness")
     assert lab.stage == "Upstream" and lab.confidence >= 0.8

@@ -21,6 +21,7 @@ def test_shipped_taxonomy_loads_with_every_part():
     assert any(g.flips for g in tax.groups)
     assert tax.phrase_count() > 500
     assert "without" in tax.negations
+    assert "doubles as" in tax.both_words
     assert 0.5 < tax.review_below < tax.confident <= 1
     assert load_taxonomy() is tax                       # cached
 
@@ -73,6 +74,8 @@ def test_a_file_without_extends_replaces_the_shipped_one(tmp_path):
     ('[[upstream]]\nname = "r"\nphrases = ["--"]\n', "has no letters or digits", 1),
     ('[[upstream]]\nname = "r"\nphrases = ["a"]\n[[downstream]]\nname = "d"\nphrases = ["b"]\n'
      '[settings]\nreview_below = 2\n', "review_below must be between", 7),
+    ('[[upstream]]\nname = "r"\nphrases = ["a"]\n[[downstream]]\nname = "d"\nphrases = ["b"]\n'
+     '[dual]\nmarkers = ["also"]\n', "[dual] takes a `words` list", 7),
 ])
 def test_mistakes_name_the_file_and_line(tmp_path, text, message, line):
     f = tmp_path / "bad.toml"
@@ -88,3 +91,11 @@ def test_mistakes_name_the_file_and_line(tmp_path, text, message, line):
 def test_missing_file_is_a_clean_error(tmp_path):
     with pytest.raises(XlpluginError, match="cannot read taxonomy"):
         load_taxonomy(tmp_path / "nope.toml")
+
+
+def test_dual_words_are_the_teams_to_set(tmp_path):
+    f = tmp_path / "team.toml"
+    f.write_text('extends = "default"\n[dual]\nwords = ["Two-in-one", "plus"]\n', encoding="utf-8")
+    assert load_taxonomy(f).both_words == ("two in one", "plus")
+    f.write_text('extends = "default"\n[settings]\nconfident = 0.9\n', encoding="utf-8")
+    assert load_taxonomy(f).both_words == load_taxonomy().both_words     # inherited

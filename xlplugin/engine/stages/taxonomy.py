@@ -57,6 +57,10 @@ class Taxonomy:
     negation_window: int = 3     # words: "no paid media" drops 'paid media'
     # words that make a negation part of a compound instead ("no-code", "non-profit")
     not_negating: tuple[str, ...] = ("code", "profit", "for profit", "brainer", "show", "cost")
+    # words saying a row does two things at once ("a survey that also collects leads"): with a
+    # phrase of each stage beside them the row is Review (DOMAIN.md's genuinely ambiguous cases)
+    both_words: tuple[str, ...] = ("also", "both", "doubles as", "double as", "as well as",
+                                   "at the same time", "dual purpose", "double duty")
     review_below: float = 0.65   # a confidence under this is shown as Review
     confident: float = 0.8       # a label this sure may contradict a user's Stage (XP401)
     min_evidence: float = 0.5    # less total weight than this: no evidence, Review
@@ -109,7 +113,7 @@ def parse_taxonomy(text: str, path: str = "<taxonomy>", base: Taxonomy | None = 
         m = re.search(r"line (\d+)", str(e))
         raise _fail(f"invalid TOML ({e})", path, int(m.group(1)) if m else 0) from None
     lines = _header_lines(text)
-    known = {"extends", "settings", "fields", "negation", "kpi", *STAGE_KEYS}
+    known = {"extends", "settings", "fields", "negation", "dual", "kpi", *STAGE_KEYS}
     for key in data:
         if key not in known:
             raise _fail(f"unknown section [{key}] (expected one of: {', '.join(sorted(known))})",
@@ -176,7 +180,7 @@ def parse_taxonomy(text: str, path: str = "<taxonomy>", base: Taxonomy | None = 
     if base is not None and extends == "default":
         tax.field_weights = dict(base.field_weights)
         tax.negations, tax.negation_window = base.negations, base.negation_window
-        tax.not_negating = base.not_negating
+        tax.not_negating, tax.both_words = base.not_negating, base.both_words
         tax.review_below, tax.confident, tax.min_evidence = (
             base.review_below, base.confident, base.min_evidence)
 
@@ -211,6 +215,12 @@ def parse_taxonomy(text: str, path: str = "<taxonomy>", base: Taxonomy | None = 
             tax.negations = _phrases(neg["words"], "[negation] words", path, nline)
         if "compounds" in neg:
             tax.not_negating = _phrases(neg["compounds"], "[negation] compounds", path, nline)
+    dual = data.get("dual", {})
+    if dual:
+        dline = (lines.get("dual") or [0])[0]
+        if not isinstance(dual, dict) or set(dual) != {"words"}:
+            raise _fail("[dual] takes a `words` list", path, dline)
+        tax.both_words = _phrases(dual["words"], "[dual] words", path, dline)
     return tax
 
 

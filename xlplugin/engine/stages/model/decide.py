@@ -179,6 +179,13 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
         (ev.scores.sum(axis=1) > 0)
     either = (text[:, 2] > 0) & (text[:, 2] >= text[:, :2].max(axis=1))
     team = ev.team[:, :2].sum(axis=1) > 0
+    # a row that says it does two things, with a phrase of each stage beside ('a survey that also
+    # collects leads'), serves both: Review, however the head leans (DOMAIN.md's ambiguous cases)
+    says = _says_both(tax, ev.joined, len(ev.texts) + 1)
+    # (two phrases: one phrase a qualifier flips in one cell, 'interview ... lapsed buyers', is not two things)
+    phrase_id = _codes(np.array([p for _, p in comp.hits], dtype=object))
+    dual = (says[ia] | says[idd]) & (t_up > 0) & (t_down > 0) & \
+        (phrase_id[ev.best[:, UP]] != phrase_id[ev.best[:, DOWN]])
     # the Review head: wording a person would call either stage goes to Review, however the
     # first head leans
     if head.review is not None:
@@ -196,7 +203,7 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
         # stage phrase beside it ('... announcing the sale') and a head that agrees: DOMAIN.md
         # calls generic content marketing and beta programs genuinely either
         t_win = np.where(lean == UP, t_up, t_down)
-        ok = known & ~(ambiguous & (conf < SURE)) & (conf >= review_below) & \
+        ok = known & ~dual & ~(ambiguous & (conf < SURE)) & (conf >= review_below) & \
             (~either | ((conf >= EITHER_DECIDES) & (t_win > 0)))
         return ok, conf, lean
 
@@ -219,8 +226,9 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     # Reasons depend on a few small things per row; each distinct combination is written once
     # (plans repeat, and ids or numbers in a cell have no vector, so they do not count).
     # 0 the taxonomy's own verdict, 1 no stage words, 2 decided, 3 either-stage phrase, 4 leans,
-    # 5 reads as either stage (the Review head)
-    kind = np.select([team | ~known, decided, ambiguous & ~either, silent & ~ambiguous, either], [0, 2, 5, 1, 3], 4)
+    # 5 reads as either stage (the Review head), 6 says it does both
+    kind = np.select([team | ~known, dual, decided, ambiguous & ~either, silent & ~ambiguous, either],
+                     [0, 6, 2, 5, 1, 3], 4)
     row_a = _first_of(_codes((_row_hash(bag_a)[ia] << np.uint64(1)) | lean.astype(np.uint64)))
     row_d = _first_of(_codes((_row_hash(bag_d)[idd] << np.uint64(1)) | lean.astype(np.uint64)))
     rows = np.arange(n)
@@ -276,6 +284,11 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
                 parts.append(f"outweighs '{hits[against[r]][1]}'")
             said.append((NAMES[st], "; ".join(parts), phrase))
             continue
+        if k == 6:
+            up, down = (br, against[r]) if st == UP else (against[r], br)
+            said.append(("Review", f"does both: '{hits[up][1]}' ({WORDS[UP]}) and '{hits[down][1]}' "
+                         f"({WORDS[DOWN]}): decide by hand", phrase))
+            continue
         lead = (f"'{hits[ev.best[r, 2]][1]}' can serve either stage" if k == 3
                 else f"reads as either stage ({q[r]:.2f}), leans {WORDS[st]} ({conf[r]:.2f})" if k == 5
                 else f"leans {WORDS[st]} ({conf[r]:.2f})")
@@ -298,11 +311,28 @@ def _negated(tax: Any, joined: bytes, n: int) -> Any:
     with a negation in them ('no paid media'), which a vote over mean vectors cannot read."""
     import re
 
-    import numpy as np
-
     words = b"|".join(re.escape(w.encode()) for w in sorted(tax.negations, key=len, reverse=True))
     compounds = b"|".join(re.escape(w.encode()) for w in sorted(tax.not_negating, key=len, reverse=True))
     pat = rb" (?:" + words + rb")" + (rb"(?! +(?:" + compounds + rb") )" if compounds else b"") + rb" +[^ \x1f]"
+    return _texts_matching(pat, joined, n)
+
+
+def _says_both(tax: Any, joined: bytes, n: int) -> Any:
+    """[n] bool: the texts of `joined` with one of the taxonomy's [dual] words ('also', 'doubles as')."""
+    import re
+
+    if not tax.both_words:
+        return _texts_matching(b"(?!)", joined, n)
+    words = b"|".join(re.escape(w.encode()) for w in sorted(tax.both_words, key=len, reverse=True))
+    return _texts_matching(rb" (?:" + words + rb")(?= )", joined, n)
+
+
+def _texts_matching(pat: bytes, joined: bytes, n: int) -> Any:
+    """[n] bool: which of the n texts of `joined` (separated by \x1f) the pattern matches in."""
+    import re
+
+    import numpy as np
+
     starts = np.fromiter((m.start() for m in re.finditer(pat, joined)), dtype=np.int64)
     out = np.zeros(n, dtype=bool)
     if len(starts):
