@@ -95,6 +95,15 @@ def test_hard_cases_follow_the_dividing_line(activity, stage):
     assert one(activity).stage == stage
 
 
+@pytest.mark.parametrize("activity", ["Comparison pages against rival tools",
+                                      "Versus pages for the top three competitors",
+                                      "Alternatives page for people leaving a competitor"])
+def test_pages_written_for_buyers_are_downstream_whatever_research_they_name(activity):
+    # the page faces the buyer to sell; 'competitor' alone would say competitive analysis
+    lab = one(activity)
+    assert lab.stage == "Downstream" and lab.reason.startswith("pages for buyers")
+
+
 def test_a_buyer_survey_after_launch_leans_downstream():
     # the corpus's sources split on it (after-sales feedback, or research for the next
     # version), so Review is fair; what must hold is that the qualifier turns it from
