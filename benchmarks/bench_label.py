@@ -192,7 +192,8 @@ def split_results(rows: list[dict[str, str]], by_source: bool = True, folds: int
 
 _REVIEW = {"Ambiguous": "Review"}
 # The decision constants in decide.py and the values nested_results tries for each
-GRID = {"AMBIGUOUS": (0.7, 0.8, 0.9), "SURE": (0.9, 0.95), "SILENT_SHIFT": (-0.15, -0.1), "EITHER_DECIDES": (0.6, 0.7)}
+GRID = {"AMBIGUOUS": (0.45, 0.5, 0.55), "AMBIGUOUS_NAME": (0.35, 0.4, 0.45), "SURE": (0.9, 0.95),
+        "SILENT_SHIFT": (-0.15, -0.1), "EITHER_DECIDES": (0.6, 0.7)}
 
 
 def nested_results(rows: list[dict[str, str]], folds: int = 5, taxonomy: Taxonomy | None = None

@@ -5,7 +5,8 @@ name as a whole, as people labelled wording like it ('prototype spy-shot teasing
 other teasers, whatever 'prototype' says alone).  decide.py asks it only for rows the head is
 unsure of (on the 1,979 kept-out rows it puts 31 right and 15 wrong with a description, 37
 and 14 from the name), separately for the activity and the description (each distinct
-wording once), and adds the vote, in [-1, 1], times a weight to the head's logit.
+wording once), and adds the vote, in [-1, 1], times a weight to the head's logit.  The share
+of the vote's weight from rows labelled Review joins the Review head's reading of the row.
 
 The vote is a kernel vote: every corpus row weighs exp(BETA * (similarity - 1)), so rows much
 less similar than the nearest count for nothing (at BETA 40 a row at cosine 0.8 weighs
@@ -63,13 +64,15 @@ class Side:
         return cls(_unit(np.round(unit[order] * SCALE).astype(np.int8).astype(np.float32)), vote[order],
                    _unit(_unit(centroids).astype(np.float16).astype(np.float32)), starts.astype(np.int64))
 
-    def votes(self, q: Any) -> Any:
-        """[n]: the kernel vote of this side's corpus rows near each unit vector of q."""
+    def votes(self, q: Any) -> tuple[Any, Any]:
+        """([n], [n]): the kernel vote of this side's corpus rows near each unit vector of q, and
+        the share of that weight from rows labelled Review (people called wording like it either)."""
         import numpy as np
 
         out = np.zeros(len(q), dtype=np.float32)
+        either = np.zeros(len(q), dtype=np.float32)
         if not len(self.unit) or not len(q):
-            return out
+            return out, either
         live = np.flatnonzero(np.abs(q).sum(axis=1) > 0)       # a text with no known word: no vote
         near = q[live] @ self.centroids.T                      # [n, cells]
         p = max(1, min(PROBE, near.shape[1]))
@@ -81,16 +84,20 @@ class Side:
         bounds = np.searchsorted(cell[order], np.arange(near.shape[1] + 1))
         num = np.zeros(len(live))
         den = np.zeros(len(live))
+        num_either = np.zeros(len(live))
         for c in range(near.shape[1]):
             ref, v = self.unit[self.starts[c]:self.starts[c + 1]], self.vote[self.starts[c]:self.starts[c + 1]]
+            is_either = (v == 0).astype(np.float32)
             mine = text[order[bounds[c]:bounds[c + 1]]]
             for lo in range(0, len(mine), CHUNK):
                 rows = mine[lo:lo + CHUNK]
                 w = np.exp(BETA * (q[live[rows]] @ ref.T - 1.0))
                 num[rows] += w @ v
+                num_either[rows] += w @ is_either
                 den[rows] += w.sum(axis=1)
         out[live] = num / np.maximum(den, 1e-300)
-        return out
+        either[live] = num_either / np.maximum(den, 1e-300)
+        return out, either
 
 
 @dataclass
@@ -110,6 +117,11 @@ class Neighbours:
     def votes(self, vecs: Any, description: bool = False) -> Any:
         """[n] in [-1, 1]: how the corpus activities (or descriptions) nearest each of vecs
         ([n, dims] mean vectors; a zero row votes 0) were labelled, +1 all Upstream."""
+        return self.read(vecs, description)[0]
+
+    def read(self, vecs: Any, description: bool = False) -> tuple[Any, Any]:
+        """(votes, either): the votes, and per text the share of its neighbours' weight labelled
+        Review, in [0, 1] (0 for a zero row)."""
         import numpy as np
 
         return (self.desc if description else self.act).votes(_unit(np.asarray(vecs, dtype=np.float32)))
