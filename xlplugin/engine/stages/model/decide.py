@@ -53,11 +53,11 @@ AMBIGUOUS_NAME = 0.4       # ... and a row with a name alone (its neighbours rea
 SURE = 0.95                # ... unless the first head is at least this sure of the stage
 # P(either stage) = sigmoid(a * the Review head's logit + b * |the stage logit| + c * the share of
 # the nearest corpus activities labelled Review + d * the same for descriptions + e): a logistic
-# fit on the 5-group by-source split of the 621-source corpus (each group's features from heads
-# trained without it; the five fits agreed within 0.1 on every weight).  Beside the Review head
-# alone, at the same share of clear rows right it sends about 100 more of the 2,080 ambiguous
+# fit on the 5-group by-source split of the 669-source corpus (each group's features from heads
+# trained without it; the five fits agreed within 0.05 on every weight).  Beside the Review head
+# alone, at the same share of clear rows right it sends about 100 more of the 2,227 ambiguous
 # rows to Review with a description, 30 more from the name.
-AMBIGUITY = (0.64, -0.41, 1.02, 2.56, -1.36)
+AMBIGUITY = (0.63, -0.41, 1.27, 2.47, -1.40)
 EITHER_DECIDES = 0.6       # the head's probability a row whose strongest phrase serves either stage needs
 # Rows the head is less sure of than NEIGHBOURS_BELOW also hear the nearest corpus activities
 # (and descriptions): their vote, in [-1, 1], times these weights, joins the logit.  Picked on
