@@ -44,7 +44,18 @@ def test_the_cell_search_labels_as_searching_every_row_would(monkeypatch):
         every = label_texts(texts)
         monkeypatch.undo()
         same = sum(a.stage == b.stage for a, b in zip(probed, every, strict=True))
-        assert same >= 0.99 * len(rows), f"{fields}: {same} of {len(rows)} the same"
+        assert same >= 0.985 * len(rows), f"{fields}: {same} of {len(rows)} the same"
+
+
+def test_the_share_labelled_review_follows_the_corpus():
+    rows = load_corpus()[::53]
+    model = shipped_model()
+    votes, either = model.neighbours.read(shipped_vectors().embed([r.activity for r in rows]))
+    assert ((either >= 0) & (either <= 1)).all()
+    review = np.array([r.stage == "Review" for r in rows])
+    # a corpus activity is its own nearest neighbour: Review rows read as mostly Review
+    assert either[review].mean() > 0.6 > 0.1 > either[~review].mean()
+    assert np.allclose(votes, model.neighbours.votes(shipped_vectors().embed([r.activity for r in rows])))
 
 
 def test_saved_and_loaded_neighbours_vote_the_same(tmp_path):

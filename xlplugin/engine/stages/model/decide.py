@@ -42,10 +42,12 @@ CONTEXT = ("category", "channel", "kpi", "objective")
 # The decision constants.  The head decides a row with a taxonomy phrase at the taxonomy's
 # review_below plus REVIEW_SHIFT (0.5: whenever it leans), wording the taxonomy does not know at
 # review_below plus SILENT_SHIFT; P(either stage) (AMBIGUITY, below) sends a row to Review from
-# AMBIGUOUS on (AMBIGUOUS_NAME without a description) unless the stage head is SURE.  `python -m benchmarks.bench_label --nested` picks them on the other
-# source groups only, scoring every row (an ambiguous row is right when it gets Review): on the
-# 348-source corpus every outer group picked these, on the 573-source corpus four of five (the
-# fifth SURE 0.95); the nested figures are within 0.1 points of these constants' (LABELS.md).
+# AMBIGUOUS on (AMBIGUOUS_NAME without a description) unless the stage head is SURE.
+# `python -m benchmarks.bench_label --nested` picks them on the other source groups only, scoring
+# every row (an ambiguous row is right when it gets Review).  On the 669-source corpus every outer
+# group picked SURE 0.95 and SILENT_SHIFT -0.15, AMBIGUOUS 0.45-0.5, AMBIGUOUS_NAME 0.35-0.45 and
+# EITHER_DECIDES 0.6 (four of five); the nested figures are within 0.2 points of these constants'
+# (LABELS.md).
 REVIEW_SHIFT = -0.15
 SILENT_SHIFT = -0.15
 AMBIGUOUS = 0.5            # P(either stage) that sends a row with a description to Review ...
@@ -54,9 +56,10 @@ SURE = 0.95                # ... unless the first head is at least this sure of 
 # P(either stage) = sigmoid(a * the Review head's logit + b * |the stage logit| + c * the share of
 # the nearest corpus activities labelled Review + d * the same for descriptions + e): a logistic
 # fit on the 5-group by-source split of the 669-source corpus (each group's features from heads
-# trained without it; the five fits agreed within 0.05 on every weight).  Beside the Review head
-# alone, at the same share of clear rows right it sends about 100 more of the 2,227 ambiguous
-# rows to Review with a description, 30 more from the name.
+# trained without it; the five fits agreed within 0.07 on every weight).  On the 621-source
+# corpus, beside the Review head alone (Review from 0.8 unless the stage head is 0.9 sure), it
+# sent 91 more of 2,080 ambiguous rows to Review with a description and 24 more from the name,
+# for 0.1 points of clear rows right with a description and none from the name.
 AMBIGUITY = (0.63, -0.41, 1.27, 2.47, -1.40)
 EITHER_DECIDES = 0.6       # the head's probability a row whose strongest phrase serves either stage needs
 # Rows the head is less sure of than NEIGHBOURS_BELOW also hear the nearest corpus activities
@@ -174,7 +177,7 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     either_a = either_d = np.zeros(n)   # the share of those neighbours people labelled Review
     if model.neighbours is not None:
         similar, either_a, either_d = _neighbour_votes(model, bag_a, ia, idd, logit,
-                                                       _negated(tax, ev.joined, len(ev.texts) + 1))
+                                                       lambda which: _negated(tax, ev.texts, which))
         logit = logit + similar
 
     w_a, w_d = tax.field_weights.get("activity", 0.0), tax.field_weights.get("description", 0.0)
@@ -194,10 +197,13 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     team = ev.team[:, :2].sum(axis=1) > 0
     # a row that says it does two things, with a phrase of each stage beside ('a survey that also
     # collects leads'), serves both: Review, however the head leans (DOMAIN.md's ambiguous cases)
-    says = _says_both(tax, ev.joined, len(ev.texts) + 1)
+    both = (t_up > 0) & (t_down > 0)
+    which = np.unique(np.concatenate([ia[both], idd[both]]))
+    says = np.zeros(len(ev.texts) + 1, dtype=bool)
+    says[which] = _says_both(tax, ev.texts, which)
     # (two phrases: one phrase a qualifier flips in one cell, 'interview ... lapsed buyers', is not two things)
     phrase_id = _codes(np.array([p for _, p in comp.hits], dtype=object))
-    dual = (says[ia] | says[idd]) & (t_up > 0) & (t_down > 0) & \
+    dual = (says[ia] | says[idd]) & both & \
         (phrase_id[ev.best[:, UP]] != phrase_id[ev.best[:, DOWN]])
     # the Review head, with how the nearest corpus wording was labelled: wording a person would
     # call either stage goes to Review, however the first head leans
@@ -322,35 +328,42 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
 _MEASURE = ("an upstream", "a downstream")
 
 
-def _negated(tax: Any, joined: bytes, n: int) -> Any:
-    """[n] bool: the texts of `joined` (' one \x1f two ', as the taxonomy scan reads them)
-    with a negation in them ('no paid media'), which a vote over mean vectors cannot read."""
+def _negated(tax: Any, texts: list[str], which: Any) -> Any:
+    """bool per index in `which`: texts[i] has a negation in it ('no paid media'), which a vote
+    over mean vectors cannot read."""
     import re
 
     words = b"|".join(re.escape(w.encode()) for w in sorted(tax.negations, key=len, reverse=True))
     compounds = b"|".join(re.escape(w.encode()) for w in sorted(tax.not_negating, key=len, reverse=True))
     pat = rb" (?:" + words + rb")" + (rb"(?! +(?:" + compounds + rb") )" if compounds else b"") + rb" +[^ \x1f]"
-    return _texts_matching(pat, joined, n)
+    return _matching(pat, texts, which)
 
 
-def _says_both(tax: Any, joined: bytes, n: int) -> Any:
-    """[n] bool: the texts of `joined` with one of the taxonomy's [dual] words ('also', 'doubles as')."""
+def _says_both(tax: Any, texts: list[str], which: Any) -> Any:
+    """bool per index in `which`: texts[i] has one of the taxonomy's [dual] words ('also', 'doubles as')."""
     import re
 
     if not tax.both_words:
-        return _texts_matching(b"(?!)", joined, n)
+        return _matching(b"(?!)", texts, which)
     words = b"|".join(re.escape(w.encode()) for w in sorted(tax.both_words, key=len, reverse=True))
-    return _texts_matching(rb" (?:" + words + rb")(?= )", joined, n)
+    return _matching(rb" (?:" + words + rb")(?= )", texts, which)
 
 
-def _texts_matching(pat: bytes, joined: bytes, n: int) -> Any:
-    """[n] bool: which of the n texts of `joined` (separated by \x1f) the pattern matches in."""
+def _matching(pat: bytes, texts: list[str], which: Any) -> Any:
+    """bool per index in `which`: the pattern matches in texts[i] as the taxonomy scan reads it
+    (' one \x1f two '); an index past the end is the blank text.  Only the texts asked about are
+    scanned: most rows need neither check."""
     import re
 
     import numpy as np
 
+    from xlplugin.engine.stages.label import _joined
+
+    out = np.zeros(len(which), dtype=bool)
+    if not len(which):
+        return out
+    joined = _joined([texts[i] if i < len(texts) else "" for i in np.asarray(which).tolist()])
     starts = np.fromiter((m.start() for m in re.finditer(pat, joined)), dtype=np.int64)
-    out = np.zeros(n, dtype=bool)
     if len(starts):
         seps = np.flatnonzero(np.frombuffer(joined, dtype=np.uint8) == 0x1F)
         out[np.searchsorted(seps, starts)] = True
@@ -358,7 +371,7 @@ def _texts_matching(pat: bytes, joined: bytes, n: int) -> Any:
 
 
 def _neighbour_votes(model: StageModel, bag: Any, ia: Any, idd: Any, logit: Any,
-                     negated: Any) -> tuple[Any, Any, Any]:
+                     negated: Callable[[Any], Any]) -> tuple[Any, Any, Any]:
     """Per row the head is unsure of (0 elsewhere): what the nearest corpus activities and
     descriptions add to its logit, and the share of them labelled Review (activities,
     descriptions).  Each distinct wording is looked up once; a text with a negation in it gets
@@ -374,7 +387,7 @@ def _neighbour_votes(model: StageModel, bag: Any, ia: Any, idd: Any, logit: Any,
     m = model.vectors.full_matrix()[: bag.shape[1]]
     for side, (codes, weight, desc) in enumerate(((ia, NEIGHBOUR_ACT, False), (idd, NEIGHBOUR_DESC, True))):
         texts = np.unique(codes[unsure])
-        texts = texts[~negated[texts]]
+        texts = texts[~negated(texts)]
         # texts with the same known words ('Webinar Q1 #12', 'Webinar Q2 #13') share one lookup
         _, first, back = np.unique(_row_hash(bag[texts]), return_index=True, return_inverse=True)
         vote, share = np.zeros(bag.shape[0]), np.zeros(bag.shape[0])
