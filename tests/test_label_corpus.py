@@ -117,3 +117,21 @@ def test_fresh_ambiguous_rows_get_review_more_often_than_either_stage(fresh, mod
     # on unseen sources Review is the commonest label of such rows (not yet most of them by source)
     got = fresh[mode].ambiguous
     assert got["Review"] > max(got["Upstream"], got["Downstream"]), f"{mode}: {got}"
+
+
+def test_through_xlplugin_run_on_a_plan_of_unseen_wording(tmp_path):
+    # the whole user path: a plan workbook of kept-out rows, `xlplugin run` as a process, the
+    # Stage column read back from the file it wrote (benchmarks/bench_label_run.py, every row)
+    from benchmarks.bench_label import score
+    from benchmarks.bench_label_run import build_plan, read_labels
+    from tests.test_cli import cli
+
+    rows = fresh_rows()[::6]
+    src = tmp_path / "plan.xlsx"
+    build_plan(rows, ("activity", "description"), src)
+    done = cli("run", str(src), "--out", str(tmp_path / "out"))
+    assert done.returncode in (0, 1), done.stderr
+    res = score(rows, read_labels(tmp_path / "out" / "plan.xlsx", len(rows)))
+    assert res.accuracy >= FRESH_FLOOR["name + description"], f"{res.accuracy:.1%} right"
+    assert res.confidently_wrong <= CONFIDENTLY_WRONG
+    assert res.ambiguous["Review"] > max(res.ambiguous["Upstream"], res.ambiguous["Downstream"]), res.ambiguous
