@@ -343,8 +343,10 @@ def _says_both(tax: Any, texts: list[str], which: Any) -> Any:
     """bool per index in `which`: texts[i] has one of the taxonomy's [dual] words ('also', 'doubles as')."""
     import re
 
+    import numpy as np
+
     if not tax.both_words:
-        return _matching(b"(?!)", texts, which)
+        return np.zeros(len(which), dtype=bool)
     words = b"|".join(re.escape(w.encode()) for w in sorted(tax.both_words, key=len, reverse=True))
     return _matching(rb" (?:" + words + rb")(?= )", texts, which)
 
