@@ -201,10 +201,10 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     which = np.unique(np.concatenate([ia[both], idd[both]]))
     says = np.zeros(len(ev.texts) + 1, dtype=bool)
     says[which] = _says_both(tax, ev.texts, which)
-    # (two phrases: one phrase a qualifier flips in one cell, 'interview ... lapsed buyers', is not two things)
-    phrase_id = _codes(np.array([p for _, p in comp.hits], dtype=object))
-    dual = (says[ia] | says[idd]) & both & \
-        (phrase_id[ev.best[:, UP]] != phrase_id[ev.best[:, DOWN]])
+    dual = (says[ia] | says[idd]) & both
+    # two phrases: one phrase a qualifier flips in one cell ('interview ... lapsed buyers') is not two things
+    for r in np.flatnonzero(dual).tolist():
+        dual[r] = comp.hits[ev.best[r, UP]][1] != comp.hits[ev.best[r, DOWN]][1]
     # the Review head, with how the nearest corpus wording was labelled: wording a person would
     # call either stage goes to Review, however the first head leans
     if head.review is not None:

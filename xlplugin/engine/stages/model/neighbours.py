@@ -65,7 +65,7 @@ class Side:
         return cls(_unit(np.round(unit[order] * SCALE).astype(np.int8).astype(np.float32)), vote[order],
                    _unit(_unit(centroids).astype(np.float16).astype(np.float32)), starts.astype(np.int64))
 
-    def votes(self, q: Any) -> tuple[Any, Any]:
+    def read(self, q: Any) -> tuple[Any, Any]:
         """([n], [n]): the kernel vote of this side's corpus rows near each unit vector of q, and
         the share of that weight from rows labelled Review (people called wording like it either)."""
         import numpy as np
@@ -125,7 +125,7 @@ class Neighbours:
         Review, in [0, 1] (0 for a zero row)."""
         import numpy as np
 
-        return (self.desc if description else self.act).votes(_unit(np.asarray(vecs, dtype=np.float32)))
+        return (self.desc if description else self.act).read(_unit(np.asarray(vecs, dtype=np.float32)))
 
     # -- saving -------------------------------------------------------------------
     def save(self, path: Path = NEIGHBOURS_FILE) -> Path:
