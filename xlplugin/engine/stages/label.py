@@ -138,6 +138,7 @@ class _Compiled:
         self.flips: dict[int, Any] = self._shadows(tax)   # qualifier stage -> hit id -> shadow id
         self.re_all = self._regex(self.phrases)
         self.re_kpi = self._regex(self.kpi)
+        self.re_number = self._numbers()
 
     def _table(self, tax: Taxonomy, kpi: bool) -> dict[bytes, int]:
         table: dict[str, int] = {}
@@ -204,6 +205,14 @@ class _Compiled:
         pat = ("\x1f| ((?:(?:" + neg + r") +(?:[^ \x1f]+ +){0," + str(window) + "})?"
                + _trie_pattern(words) + ")(?= )")
         return re.compile(pat.encode())
+
+
+    def _numbers(self) -> re.Pattern[bytes]:
+        # A number says nothing of the stage and has no vector, so cells that differ only by
+        # one ('Webinar #12', 'Webinar #13', a date) are read once.  A number a phrase uses stays.
+        kept = sorted({t for k in (*self.phrases, *self.kpi) for t in k.split() if t.isdigit()})
+        keep = b"(?!(?:" + b"|".join(kept) + b") )" if kept else b""
+        return re.compile(b" (?:" + keep + b"[0-9]+ +)+")
 
 
 def _team_groups(tax: Taxonomy) -> set[Any]:
@@ -298,8 +307,8 @@ class _Evidence:
     best_kpi: Any      # numpy [n, 3]: hit id of the strongest KPI phrase per stage
     fields: dict[str, Any]   # field -> numpy [n, 3]: that column's own (unweighted) scores
     team: Any          # numpy [n, 3]: weighted scores from a team's own groups (text columns)
-    texts: list[str]   # the distinct texts of the text columns
-    joined: bytes      # those texts as _joined() made them (the word bag reads them too)
+    texts: list[bytes]   # the distinct texts of the text columns as the matchers read them
+    joined: bytes        # (_distinct_texts): those texts joined (the word bag reads them too)
     codes: dict[str, Any]    # field -> numpy [n]: each row's text as an index into texts
 
     def take(self, rows: list[int]) -> _Evidence:
@@ -322,6 +331,22 @@ def _factorize(columns: dict[str, list[str]], names: list[str], n: int) -> tuple
     return list(uniq), {f: codes[j * n:(j + 1) * n] for j, f in enumerate(names)}
 
 
+def _distinct_texts(comp: _Compiled, columns: dict[str, list[str]], names: list[str], n: int
+                    ) -> tuple[list[bytes], bytes, dict[str, Any]]:
+    """(the distinct texts of those columns as the matchers read them: ' lower cased words ',
+    without numbers; the same joined by b'\x1f'; field -> each row's index into them)."""
+    import numpy as np
+    import pandas as pd
+
+    uniq, idx = _factorize(columns, names, n)
+    if not uniq:
+        return [], b"", idx
+    parts = comp.re_number.sub(b" ", _joined(uniq)).split(b"\x1f")
+    codes, read = pd.factorize(np.fromiter(parts, dtype=object, count=len(parts)))
+    read = list(read)
+    return read, b"\x1f".join(read), {f: codes[v] for f, v in idx.items()}
+
+
 def _gather(comp: _Compiled, columns: dict[str, list[str]], n: int) -> _Evidence:
     """Score every row: each distinct cell text is scanned once (categories, channels and
     KPIs repeat down a plan), then rows add up their cells' evidence, weighted per column."""
@@ -332,11 +357,10 @@ def _gather(comp: _Compiled, columns: dict[str, list[str]], n: int) -> _Evidence
     out = []
     fields: dict[str, Any] = {}
     team = np.zeros((n, 3))
-    kept: tuple[list[str], bytes, dict[str, Any]] = ([], b"", {})
+    kept: tuple[list[bytes], bytes, dict[str, Any]] = ([], b"", {})
     for regex, table, names in ((comp.re_all, comp.phrases, [f for f in TEXT_FIELDS if f in columns]),
                                 (comp.re_kpi, comp.kpi, [f for f in KPI_FIELDS if f in columns])):
-        uniq, idx = _factorize(columns, names, n)
-        joined = _joined(uniq)
+        uniq, joined, idx = _distinct_texts(comp, columns, names, n)
         if regex is comp.re_all:
             kept = (uniq, joined, idx)
         sc, bw, bh, tm = _scan_texts(comp, regex, table, uniq, joined)

@@ -328,7 +328,7 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
 _MEASURE = ("an upstream", "a downstream")
 
 
-def _negated(tax: Any, texts: list[str], which: Any) -> Any:
+def _negated(tax: Any, texts: list[bytes], which: Any) -> Any:
     """bool per index in `which`: texts[i] has a negation in it ('no paid media'), which a vote
     over mean vectors cannot read."""
     import re
@@ -339,7 +339,7 @@ def _negated(tax: Any, texts: list[str], which: Any) -> Any:
     return _matching(pat, texts, which)
 
 
-def _says_both(tax: Any, texts: list[str], which: Any) -> Any:
+def _says_both(tax: Any, texts: list[bytes], which: Any) -> Any:
     """bool per index in `which`: texts[i] has one of the taxonomy's [dual] words ('also', 'doubles as')."""
     import re
 
@@ -351,7 +351,7 @@ def _says_both(tax: Any, texts: list[str], which: Any) -> Any:
     return _matching(rb" (?:" + words + rb")(?= )", texts, which)
 
 
-def _matching(pat: bytes, texts: list[str], which: Any) -> Any:
+def _matching(pat: bytes, texts: list[bytes], which: Any) -> Any:
     """bool per index in `which`: the pattern matches in texts[i] as the taxonomy scan reads it
     (' one \x1f two '); an index past the end is the blank text.  Only the texts asked about are
     scanned: most rows need neither check."""
@@ -359,12 +359,10 @@ def _matching(pat: bytes, texts: list[str], which: Any) -> Any:
 
     import numpy as np
 
-    from xlplugin.engine.stages.label import _joined
-
     out = np.zeros(len(which), dtype=bool)
     if not len(which):
         return out
-    joined = _joined([texts[i] if i < len(texts) else "" for i in np.asarray(which).tolist()])
+    joined = b"\x1f".join([texts[i] if i < len(texts) else b"  " for i in np.asarray(which).tolist()])
     starts = np.fromiter((m.start() for m in re.finditer(pat, joined)), dtype=np.int64)
     if len(starts):
         seps = np.flatnonzero(np.frombuffer(joined, dtype=np.uint8) == 0x1F)
