@@ -203,6 +203,24 @@ def test_custom_taxonomy_changes_labels(tmp_path):
     assert lab.stage == "Upstream" and lab.reason.startswith("discovery: 'sprint zero'")
 
 
+def test_numbers_in_a_cell_do_not_change_its_label():
+    # IDs, dates and counts say nothing of the stage: rows that differ only by them are one row,
+    # and a phrase split by a number still reads ('Gate 2 review', 'in 40 stores')
+    labs = label_texts([{"activity": f"Webinar #{i}", "description": f"Live demo for leads, 2026-0{i}-14"}
+                        for i in range(1, 6)])
+    assert len({(lab.stage, lab.confidence, lab.reason) for lab in labs}) == 1
+    assert labs[0].stage == "Downstream"
+    assert one("Gate 2 review of three concepts").reason.startswith("product development: 'gate review'")
+
+
+def test_a_number_a_team_phrase_uses_still_counts(tmp_path):
+    f = tmp_path / "team.toml"
+    f.write_text('extends = "default"\n[[downstream]]\nname = "listicles"\nweight = 2.0\n'
+                 'phrases = ["top 10 list"]\n', encoding="utf-8")
+    lab = label_texts([{"activity": "Top 10 list"}], taxonomy=load_taxonomy(f))[0]
+    assert lab.stage == "Downstream" and lab.reason.startswith("listicles: 'top 10 list'")
+
+
 # ---------------------------------------------------------------- the user's Stage
 
 @pytest.mark.parametrize("typed, meant", [

@@ -28,7 +28,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import islice
 from typing import Any
 
 from xlplugin.engine.stages.model import StageModel
@@ -102,22 +101,34 @@ class _Prototypes:
         self.unit = vec / np.where(norm == 0, 1, norm)
 
     def closest(self, vecs: Any, stage: Any, k: int = 2) -> list[list[str]]:
+        """Per row of vecs, up to k phrases of its stage nearest it (cosine over 0.2), best first."""
         import numpy as np
 
         norm = np.linalg.norm(vecs, axis=1, keepdims=True)
-        sims = (vecs / np.where(norm == 0, 1, norm)) @ self.unit.T
-        sims[self.stage[None, :] != np.asarray(stage)[:, None]] = -2.0
-        top = np.empty((len(sims), min(k, sims.shape[1])), dtype=np.int64)
-        val = np.empty(top.shape, dtype=sims.dtype)
-        rows = np.arange(len(sims))
-        for j in range(top.shape[1]):       # k argmax passes, the best first: no sort of every row
-            top[:, j] = sims.argmax(axis=1)
-            val[:, j] = sims[rows, top[:, j]]
-            sims[rows, top[:, j]] = -3.0
-        return [[self.phrases[t] for t, v in zip(tr, vr, strict=True) if v > 0.2]
-                for tr, vr in zip(top.tolist(), val.tolist(), strict=True)]
+        unit = (vecs / np.where(norm == 0, 1, norm)).astype(np.float32)
+        stage = np.asarray(stage)
+        out: list[list[str]] = [[] for _ in range(len(unit))]
+        for st in np.unique(stage).tolist():
+            rows = np.flatnonzero(stage == st)
+            cand = np.flatnonzero(self.stage == st)
+            if not len(cand):
+                continue
+            ref, names = self.unit[cand].astype(np.float32).T, [self.phrases[c] for c in cand.tolist()]
+            for lo in range(0, len(rows), _BLOCK):      # blocks bound memory (rows x phrases)
+                part = rows[lo:lo + _BLOCK]
+                sims = unit[part] @ ref
+                idx = np.arange(len(part))
+                for _ in range(min(k, len(cand))):     # k argmax passes, the best first: no sort
+                    top = sims.argmax(axis=1)
+                    val = sims[idx, top]
+                    sims[idx, top] = -3.0
+                    for r, t, v in zip(part.tolist(), top.tolist(), val.tolist(), strict=True):
+                        if v > 0.2:
+                            out[r].append(names[t])
+        return out
 
 
+_BLOCK = 4096
 _PROTOS: dict[tuple[int, int], _Prototypes] = {}
 
 
@@ -132,16 +143,41 @@ def _prototypes(model: StageModel, comp: Any) -> _Prototypes:
 
 
 def _top_words(vectors: Any, bag: Any, scores: Any, rows: Any, stage: Any, k: int) -> list[list[str]]:
-    """The k words of each (bag row, stage) pushing hardest towards that stage."""
-    out = []
-    for r, s in zip(rows.tolist(), stage.tolist(), strict=True):
-        lo, hi = bag.indptr[r], bag.indptr[r + 1]
-        cols = bag.indices[lo:hi]
-        push = bag.data[lo:hi] * scores[cols] * (1.0 if s == UP else -1.0)
-        order = push.argsort()[::-1]
-        words = (_word(vectors, int(cols[j])) for j in order if push[j] > 0.02)
-        out.append(list(islice((w for w in words if w.strip("&+")), k)))   # '&' and '+' say nothing
+    """The k words of each (bag row, stage) pushing hardest towards that stage (over 0.02),
+    strongest first; '&' and '+' alone say nothing.  Array work over all rows at once."""
+    import numpy as np
+
+    sub = bag[np.asarray(rows)]
+    m = sub.shape[0]
+    out: list[list[str]] = [[] for _ in range(m)]
+    if not m or not sub.nnz:
+        return out
+    rid = np.repeat(np.arange(m), np.diff(sub.indptr))
+    sign = np.where(np.asarray(stage) == UP, 1.0, -1.0)
+    names, silent = _word_names(vectors, sub.shape[1])
+    push = sub.data * scores[sub.indices] * sign[rid]
+    ok = np.flatnonzero((push > 0.02) & ~silent[sub.indices])
+    order = ok[np.lexsort((-push[ok], rid[ok]))]               # by row, strongest first
+    r_o = rid[order]
+    rank = np.arange(len(order)) - np.searchsorted(r_o, r_o)   # place within its row
+    take = order[rank < k]
+    for r, w in zip(rid[take].tolist(), names[sub.indices[take]].tolist(), strict=True):
+        out[r].append(w)
     return out
+
+
+def _word_names(vectors: Any, width: int) -> tuple[Any, Any]:
+    """(word per matrix row as an object array, True where the word is only '&' and '+')."""
+    import numpy as np
+
+    have = getattr(vectors, "_names", None)
+    if have is None or len(have[0]) < width:      # words met for the first time are added
+        start = 0 if have is None else len(have[0])
+        new = [vectors.words[i] if i < len(vectors.words) else _word(vectors, i) for i in range(start, width)]
+        part = (np.array(new, dtype=object), np.array([not w.strip("&+") for w in new], dtype=bool))
+        have = part if have is None else (np.concatenate([have[0], part[0]]), np.concatenate([have[1], part[1]]))
+        vectors._names = have
+    return have
 
 
 def _word(vectors: Any, i: int) -> str:

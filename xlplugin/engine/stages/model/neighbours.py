@@ -83,19 +83,24 @@ class Side:
         cell, text = probe.ravel(), np.repeat(np.arange(len(live)), p)
         order = np.argsort(cell, kind="stable")
         bounds = np.searchsorted(cell[order], np.arange(near.shape[1] + 1))
-        num = np.zeros(len(live))
-        den = np.zeros(len(live))
-        num_either = np.zeros(len(live))
+        sums = np.zeros((len(live), 3))                         # vote, Review weight, weight
+        if getattr(self, "_scaled", None) is None:
+            # BETA folded into the rows, and per row (vote, is Review, 1): one matrix product
+            # and one exp per block, in place (this is most of the time on unseen wording)
+            self._scaled = self.unit * np.float32(BETA)
+            self._cols = np.stack([self.vote, (self.vote == 0), np.ones_like(self.vote)], axis=1
+                                  ).astype(np.float32)
         for c in range(near.shape[1]):
-            ref, v = self.unit[self.starts[c]:self.starts[c + 1]], self.vote[self.starts[c]:self.starts[c + 1]]
-            is_either = (v == 0).astype(np.float32)
+            lo_c, hi_c = self.starts[c], self.starts[c + 1]
+            ref, cols = self._scaled[lo_c:hi_c], self._cols[lo_c:hi_c]
             mine = text[order[bounds[c]:bounds[c + 1]]]
             for lo in range(0, len(mine), CHUNK):
                 rows = mine[lo:lo + CHUNK]
-                w = np.exp(BETA * (q[live[rows]] @ ref.T - 1.0))
-                num[rows] += w @ v
-                num_either[rows] += w @ is_either
-                den[rows] += w.sum(axis=1)
+                w = q[live[rows]] @ ref.T
+                w -= np.float32(BETA)
+                np.exp(w, out=w)
+                sums[rows] += w @ cols
+        num, num_either, den = sums[:, 0], sums[:, 1], sums[:, 2]
         out[live] = num / np.maximum(den, 1e-300)
         either[live] = num_either / np.maximum(den, 1e-300)
         return out, either
