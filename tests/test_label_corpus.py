@@ -58,7 +58,7 @@ def test_random_channel_and_kpi_never_flip_a_decided_row(by_source):
 
 def test_reason_names_the_words_and_the_nearest_known_phrases():
     # no taxonomy phrase in it: the words and the nearest known phrases are the whole reason
-    lab = label_texts([{"activity": "Contextual inquiry at warehouse loading docks"}])[0]
+    lab = label_texts([{"activity": "Observe farmers at their sheds during harvest"}])[0]
     assert lab.stage == "Upstream"
     assert "closest to '" in lab.reason and "(upstream)" in lab.reason
     assert "words '" in lab.reason
