@@ -97,3 +97,27 @@ def test_a_reason_names_the_vote_when_it_helped_decide():
         # a Review row's reason is about the side it leans to
         assert lab.stage.lower() == side or \
             (lab.stage == "Review" and (f"leans {side}" in lab.reason or f"({side})" in lab.reason))
+
+
+def test_the_review_decision_as_fit_ambiguity_replays_it():
+    # benchmarks/fit_ambiguity.py refits AMBIGUITY from the inputs label_texts reports and replays
+    # the Review decision from them: on rows nobody trained on, the replay must be the labels
+    from benchmarks.fit_ambiguity import BASE, trade
+    from xlplugin.engine.stages.model import decide as dm
+
+    rows = fresh_rows()[::4]
+    for fields in (("activity", "description"), ("activity",)):
+        texts = [{f: r[f] for f in fields} for r in rows] * 2          # repeated rows: one decision each
+        feats: dict = {}
+        labs = label_texts(texts, features=feats)
+        assert all(len(v) == len(texts) for v in feats.values())
+        feats["|stage_logit|"] = np.abs(feats["stage_logit"])
+        q = 1 / (1 + np.exp(-(np.column_stack([feats[n] for n in BASE]) @ np.asarray(dm.AMBIGUITY[:4])
+                               + dm.AMBIGUITY[4])))
+        line = np.where(feats["described"], dm.AMBIGUOUS, dm.AMBIGUOUS_NAME)
+        review = ~feats["other_ok"] | ((q >= line) & (feats["conf"] < dm.SURE))
+        replay = np.where(review, "Review", np.where(feats["lean"] == 0, "Upstream", "Downstream"))
+        assert replay.tolist() == [lab.stage for lab in labs]
+        feats["gold"] = np.array([lab.stage if lab.stage != "Review" else "Ambiguous" for lab in labs])
+        acc, to_review, amb = trade(feats, q, 0.5 if len(fields) == 2 else 0.4, dm.SURE)
+        assert acc == 100.0 and to_review == amb

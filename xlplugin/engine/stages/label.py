@@ -496,7 +496,8 @@ def _shipped_stage_model() -> StageModel:
 
 def _classify(columns: dict[str, list[str]], n: int, rows: list[int],
               taxonomy: Taxonomy | None, model: LearnedModel | None,
-              stage_model: StageModel | None | bool = None) -> list[StageLabel]:
+              stage_model: StageModel | None | bool = None,
+              features: dict[str, Any] | None = None) -> list[StageLabel]:
     tax = taxonomy if taxonomy is not None else load_taxonomy()
     comp = _compiled(tax)
     decided: list[tuple[str, str, str, float]] = []
@@ -513,9 +514,11 @@ def _classify(columns: dict[str, list[str]], n: int, rows: list[int],
 
             sm = _shipped_stage_model() if stage_model in (None, True) else stage_model
             decided = decide(sm, comp, ev, columns, len(first),  # type: ignore[arg-type]
-                             lambda rows: _decide(comp, ev.take(rows)))
+                             lambda rows: _decide(comp, ev.take(rows)), features)
         if len(first) < n:
             decided = [decided[i] for i in inverse.tolist()]
+            if features:
+                features.update({k: v[inverse] for k, v in features.items()})
     sure = tax.confident
     out = [StageLabel(row, st, conf, reason, "taxonomy" if conf else "none",  # type: ignore[arg-type]
                       None, st, conf, reason, phrase, st != "Review" and conf >= sure)
@@ -532,12 +535,14 @@ def _classify(columns: dict[str, list[str]], n: int, rows: list[int],
 
 def label_texts(texts: list[dict[str, str]], taxonomy: Taxonomy | None = None,
                 model: LearnedModel | None = None,
-                stage_model: StageModel | None | bool = None) -> list[Label]:
+                stage_model: StageModel | None | bool = None,
+                features: dict[str, Any] | None = None) -> list[Label]:
     """Label plain rows (dicts of field -> text: activity, description, category, channel, kpi,
     objective).  Label.row is the position in `texts` (0-based).  stage_model: None for the
-    shipped word-vector model, False for the taxonomy alone, or a StageModel."""
+    shipped word-vector model, False for the taxonomy alone, or a StageModel.  features: a dict
+    the word-vector model fills with its Review decision's inputs, an array each (benchmarks)."""
     return list(_classify(_columns_from_dicts(texts), len(texts), list(range(len(texts))),
-                          taxonomy, model, stage_model))
+                          taxonomy, model, stage_model, features))
 
 
 def earlier_stages(grid: Grid, plan: PlanTable) -> dict[int, object]:

@@ -54,12 +54,13 @@ AMBIGUOUS_NAME = 0.4       # ... and a row with a name alone (its neighbours rea
 SURE = 0.95                # ... unless the first head is at least this sure of the stage
 # P(either stage) = sigmoid(a * the Review head's logit + b * |the stage logit| + c * the share of
 # the nearest corpus activities labelled Review + d * the same for descriptions + e): a logistic
-# fit on the 5-group by-source split of the 669-source corpus (each group's features from heads
-# trained without it; the five fits agreed within 0.07 on every weight).  On the 621-source
-# corpus, beside the Review head alone (Review from 0.8 unless the stage head is 0.9 sure), it
-# sent 91 more of 2,080 ambiguous rows to Review with a description and 24 more from the name,
-# for 0.1 points of clear rows right with a description and none from the name.
-AMBIGUITY = (0.63, -0.41, 1.27, 2.47, -1.40)
+# fit on the 5-group by-source split (each group's features from heads trained without it), both
+# modes pooled: `python -m benchmarks.fit_ambiguity` (765 sources).  It also shows the trade: on
+# that split, sending more ambiguous rows to Review costs about as many clear rows right (a
+# threshold of 0.35 instead of 0.5 sends 184 more of 2,503 to Review and gets 0.9 points fewer
+# clear rows right), and four more features (the neighbours' |vote|, an either-stage phrase, a
+# phrase of each stage, a description) move the trade by 10-15 rows.
+AMBIGUITY = (0.67, -0.34, 1.18, 2.02, -1.42)
 EITHER_DECIDES = 0.6       # the head's probability a row whose strongest phrase serves either stage needs
 # Rows the head is less sure of than NEIGHBOURS_BELOW also hear the nearest corpus activities
 # (and descriptions): their vote, in [-1, 1], times these weights, joins the logit.  Picked on
@@ -191,10 +192,12 @@ def _word(vectors: Any, i: int) -> str:
 
 
 def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]], n: int,
-           tax_decided: Callable[[list[int]], list[tuple[str, str, str, float]]]
-           ) -> list[tuple[str, str, str, float]]:
+           tax_decided: Callable[[list[int]], list[tuple[str, str, str, float]]],
+           features: dict[str, Any] | None = None) -> list[tuple[str, str, str, float]]:
     """(stage, reason, strongest phrase, confidence) per row; see the module doc.
-    tax_decided(rows): the taxonomy's own verdicts for those rows (team phrases, no words)."""
+    tax_decided(rows): the taxonomy's own verdicts for those rows (team phrases, no words).
+    features: when given, filled with what the Review decision reads, per row (for
+    benchmarks/fit_ambiguity.py, which fits AMBIGUITY)."""
     import numpy as np
 
     tax = comp.tax
@@ -266,6 +269,17 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
         return ok, conf, lean
 
     decided, conf, lean = decided_by(logit)
+    if features is not None:
+        p_up = 1 / (1 + np.exp(-logit))
+        c0 = np.maximum(p_up, 1 - p_up)
+        t_win0 = np.where(p_up >= 0.5, t_up, t_down)
+        features.update(
+            review_logit=head.review.text_logits(vec, bag_a, bag_d, ia, idd, taxf) if head.review is not None
+            else np.zeros(n), stage_logit=logit, either_a=either_a, either_d=either_d,
+            described=(np.diff(bag_d.indptr) > 0)[idd], t_up=t_up, t_down=t_down, t_either=text[:, 2],
+            vote=similar, conf=c0, lean=np.where(p_up >= 0.5, UP, DOWN),
+            # decided but for the Review decision (team rows aside): what AMBIGUITY can still send to Review
+            other_ok=known & ~dual & (c0 >= review_below) & (~either | ((c0 >= EITHER_DECIDES) & (t_win0 > 0))))
     # context (Channel, KPI, ...) moves only the rows the text left undecided, so it never
     # flips a row the words decide; an ambiguous or either-stage row stays Review
     nudge = CONTEXT_NUDGE * np.tanh((ctx[:, UP] - ctx[:, DOWN]) / 2)
