@@ -104,6 +104,13 @@ def test_pages_written_for_buyers_are_downstream_whatever_research_they_name(act
     assert lab.stage == "Downstream" and lab.reason.startswith("pages for buyers")
 
 
+def test_a_reason_names_the_qualifier_that_turned_the_phrase():
+    lab = label_texts([{"activity": "Champion interview for case study"}], stage_model=False)[0]
+    assert lab.stage == "Downstream" and lab.reason.startswith("for sellers and the press: 'interview'")
+    lab = label_texts([{"activity": "Competitor page with research"}], stage_model=False)[0]
+    assert lab.reason.startswith("pages for buyers")
+
+
 def test_a_buyer_survey_after_launch_leans_downstream():
     # the corpus's sources split on it (after-sales feedback, or research for the next
     # version), so Review is fair; what must hold is that the qualifier turns it from

@@ -130,12 +130,13 @@ class _Compiled:
         self.hit_stage: list[int] = [0]
         self.hit_weight: list[float] = [0.0]
         self.hit_len: list[int] = [0]
-        self.hit_qualifier: list[int] = [-1]       # stage a qualifier hit flips towards, else -1
+        self.hit_qualifier: list[int] = [-1]       # a qualifier hit's group (index into _qualifiers), else -1
         self.hit_team: list[bool] = [False]        # from a team's own groups (they win outright)
         self._team = _team_groups(tax)
+        self._qualifiers = [g for g in tax.groups if g.flips and not g.kpi]
         self.phrases = self._table(tax, kpi=False)
         self.kpi = self._table(tax, kpi=True)
-        self.flips: dict[int, Any] = self._shadows(tax)   # qualifier stage -> hit id -> shadow id
+        self.flips: dict[int, Any] = self._shadows(tax)   # qualifier -> hit id -> shadow id
         self.re_all = self._regex(self.phrases)
         self.re_kpi = self._regex(self.kpi)
         self.re_number = self._numbers()
@@ -148,7 +149,8 @@ class _Compiled:
             for p in g.phrases:
                 if p not in table:       # the first group listing a phrase wins
                     table[p] = self._hit(g.name, p, STAGE_OF[g.stage], g.weight,
-                                         STAGE_OF[g.stage] if g.flips else -1, g in self._team)
+                                         self._qualifiers.index(g) if g in self._qualifiers else -1,
+                                         g in self._team)
         # plural forms second, so an exact phrase beats another phrase's plural ("sales")
         for p, entry in list(table.items()):
             forms = [p + "s", p + "es"]
@@ -172,9 +174,7 @@ class _Compiled:
         import numpy as np
 
         out: dict[int, list[tuple[int, int]]] = {}
-        for q in tax.groups:
-            if q.kpi or not q.flips:
-                continue
+        for qi, q in enumerate(self._qualifiers):     # each qualifier its own shadows: a reason names it
             for g in tax.groups:
                 if g.kpi or g.name not in q.flips:
                     continue
@@ -182,13 +182,13 @@ class _Compiled:
                     hid = self.phrases.get(p.encode())
                     if hid and self.hits[hid][0] == g.name:
                         shadow = self._hit(q.name, p, STAGE_OF[q.stage], g.weight, -1, q in self._team)
-                        out.setdefault(STAGE_OF[q.stage], []).append((hid, shadow))
+                        out.setdefault(qi, []).append((hid, shadow))
         maps = {}
-        for stage, pairs in out.items():
+        for qi, pairs in out.items():
             m = np.zeros(len(self.hits), dtype=np.int64)
             for hid, shadow in pairs:
                 m[hid] = m[hid] or shadow
-            maps[stage] = m
+            maps[qi] = m
         return maps
 
     def _regex(self, table: dict[bytes, int]) -> re.Pattern[bytes]:
@@ -284,8 +284,8 @@ def _scan_texts(comp: _Compiled, regex: re.Pattern[bytes], table: dict[bytes, in
             cell_q = np.full(u, -1)
             cell_q[k_a[qual >= 0]] = qual[qual >= 0]
             q_of_hit = cell_q[k_a]
-            for stage, shadow in comp.flips.items():
-                m = (q_of_hit == stage) & (shadow[h_a] > 0)
+            for qi, shadow in comp.flips.items():
+                m = (q_of_hit == qi) & (shadow[h_a] > 0)
                 h_a = np.where(m, shadow[h_a], h_a)
     st_a = np.asarray(comp.hit_stage)[h_a]
     w_a = np.asarray(comp.hit_weight)[h_a]
