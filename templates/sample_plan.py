@@ -68,7 +68,7 @@ ROWS: list[list[object]] = [
     ["BL-003", "Competitive landscape analysis", "Feature and pricing teardown of six competitors",
      "Market research", "Research", "Luis", d(2, 1), d(3, 5), "Done", 8000, 7600,
      "Report delivered", None, None, None, None],
-    ["BL-004", "Pricing research for the Pro tier", "Willingness-to-pay survey (Van Westendorp) with 600 buyers",
+    ["BL-004", "Pricing research for the Pro tier", "Price-sensitivity survey (Van Westendorp) with 600 buyers",
      "Product & pricing", "Research", "Luis", d(2, 15), d(3, 31), "Done", 16000, 15100,
      "Price points tested", 3, None, None, None],
     ["BL-005", "Concept test: forecasting add-on", "Prototype walkthroughs with 12 customers",

@@ -2,7 +2,7 @@
 the labelled corpus's rows as neighbours for the rows the head is unsure of.
 
 It reads wording nobody here wrote: a word the taxonomy does not list still has a vector,
-close to words of similar meaning, so 'willingness-to-pay survey' lands beside 'pricing
+close to words of similar meaning, so 'price-sensitivity survey' lands beside 'pricing
 study'.  The taxonomy stays as explicit evidence (a feature of the head, and the phrases a
 reason names); a team's own taxonomy groups decide outright.  See decide.py.
 """
