@@ -135,3 +135,21 @@ def test_through_xlplugin_run_on_a_plan_of_unseen_wording(tmp_path):
     assert res.accuracy >= FRESH_FLOOR["name + description"], f"{res.accuracy:.1%} right"
     assert res.confidently_wrong <= CONFIDENTLY_WRONG
     assert res.ambiguous["Review"] > max(res.ambiguous["Upstream"], res.ambiguous["Downstream"]), res.ambiguous
+
+
+def test_second_annotator_labels_match_the_corpus():
+    # benchmarks/agreement.py scores the labeller where two annotators agree: every second label
+    # must still name a corpus row, and the 'first' column must be the corpus's label
+    import csv
+
+    from benchmarks.agreement import SECOND, load_second
+    from benchmarks.bench_label import corpus_rows
+
+    second = load_second()
+    rows = {(r["source"], r["activity"], r["description"]): r["gold"] for r in corpus_rows()}
+    assert len(second) == 1000 and set(second.values()) <= {"Upstream", "Downstream", "Review"}
+    assert all(k in rows for k in second)
+    with SECOND.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            gold = rows[(r["source"], r["activity"], r["description"])]
+            assert r["first"] == ("Review" if gold == "Ambiguous" else gold)
