@@ -195,8 +195,11 @@ def test_plurals_hyphens_and_case():
     assert one("Market strategies").stage == "Upstream"
 
 
-def test_no_evidence_is_review_with_zero_confidence():
-    lab = one("Project Falcon")
+@pytest.mark.parametrize("name", ["Project Falcon", "Phoenix initiative", "Operation Nightingale"])
+def test_no_evidence_is_review_with_zero_confidence(name):
+    # a code name: its words have vectors, and one may stand in a corpus row or two (a mascot, a
+    # city), but nothing a label could rest on
+    lab = one(name)
     assert (lab.stage, lab.confidence, lab.source) == ("Review", 0.0, "none")
     assert label_texts([]) == []
 
