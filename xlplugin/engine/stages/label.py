@@ -206,7 +206,6 @@ class _Compiled:
                + _trie_pattern(words) + ")(?= )")
         return re.compile(pat.encode())
 
-
     def _numbers(self) -> re.Pattern[bytes]:
         # A number says nothing of the stage and has no vector, so cells that differ only by
         # one ('Webinar #12', 'Webinar #13', a date) are read once.  A number a phrase uses stays.

@@ -246,40 +246,38 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
         dual[r] = comp.hits[ev.best[r, UP]][1] != comp.hits[ev.best[r, DOWN]][1]
     # the Review head, with how the nearest corpus wording was labelled: wording a person would
     # call either stage goes to Review, however the first head leans
+    review_logit = np.zeros(n)
     if head.review is not None:
         w = AMBIGUITY
-        q = 1 / (1 + np.exp(-(w[0] * head.review.text_logits(vec, bag_a, bag_d, ia, idd, taxf)
-                               + w[1] * np.abs(logit) + w[2] * either_a + w[3] * either_d + w[4])))
+        review_logit = head.review.text_logits(vec, bag_a, bag_d, ia, idd, taxf)
+        q = 1 / (1 + np.exp(-(w[0] * review_logit + w[1] * np.abs(logit) + w[2] * either_a + w[3] * either_d
+                               + w[4])))
         described = (np.diff(bag_d.indptr) > 0)[idd]
         ambiguous = q >= np.where(described, AMBIGUOUS, AMBIGUOUS_NAME)
     else:
         q = np.zeros(n)
         ambiguous = np.zeros(n, dtype=bool)
 
+    def stage_ok(conf: Any, lean: Any) -> Any:
+        # decided unless the Review decision (AMBIGUITY) says either stage.  An either-stage
+        # phrase ('content marketing', 'beta program') is decided only by a stage phrase beside it
+        # ('... announcing the sale') and a head that agrees: DOMAIN.md calls generic content
+        # marketing and beta programs genuinely either
+        t_win = np.where(lean == UP, t_up, t_down)
+        return known & ~dual & (conf >= review_below) & (~either | ((conf >= EITHER_DECIDES) & (t_win > 0)))
+
     def decided_by(logit: Any) -> tuple[Any, Any, Any]:
         p_up = 1 / (1 + np.exp(-logit))
         conf = np.maximum(p_up, 1 - p_up)
         lean = np.where(p_up >= 0.5, UP, DOWN)
-        # an either-stage phrase ('content marketing', 'beta program') is decided only by a
-        # stage phrase beside it ('... announcing the sale') and a head that agrees: DOMAIN.md
-        # calls generic content marketing and beta programs genuinely either
-        t_win = np.where(lean == UP, t_up, t_down)
-        ok = known & ~dual & ~(ambiguous & (conf < SURE)) & (conf >= review_below) & \
-            (~either | ((conf >= EITHER_DECIDES) & (t_win > 0)))
-        return ok, conf, lean
+        return stage_ok(conf, lean) & ~(ambiguous & (conf < SURE)), conf, lean
 
     decided, conf, lean = decided_by(logit)
     if features is not None:
-        p_up = 1 / (1 + np.exp(-logit))
-        c0 = np.maximum(p_up, 1 - p_up)
-        t_win0 = np.where(p_up >= 0.5, t_up, t_down)
         features.update(
-            review_logit=head.review.text_logits(vec, bag_a, bag_d, ia, idd, taxf) if head.review is not None
-            else np.zeros(n), stage_logit=logit, either_a=either_a, either_d=either_d,
+            review_logit=review_logit, stage_logit=logit, either_a=either_a, either_d=either_d,
             described=(np.diff(bag_d.indptr) > 0)[idd], t_up=t_up, t_down=t_down, t_either=text[:, 2],
-            vote=similar, conf=c0, lean=np.where(p_up >= 0.5, UP, DOWN),
-            # decided but for the Review decision (team rows aside): what AMBIGUITY can still send to Review
-            other_ok=known & ~dual & (c0 >= review_below) & (~either | ((c0 >= EITHER_DECIDES) & (t_win0 > 0))))
+            vote=similar, conf=conf, lean=lean, other_ok=stage_ok(conf, lean))
     # context (Channel, KPI, ...) moves only the rows the text left undecided, so it never
     # flips a row the words decide; an ambiguous or either-stage row stays Review
     nudge = CONTEXT_NUDGE * np.tanh((ctx[:, UP] - ctx[:, DOWN]) / 2)
