@@ -122,6 +122,7 @@ CORPUS_MODES = {
     "name only": ("activity",),
     "+ random Channel/KPI": ("activity", "description", "channel", "kpi"),
 }
+TEXT_MODES = {m: f for m, f in CORPUS_MODES.items() if "channel" not in f}   # the text alone
 
 
 def corpus_rows(seed: int = 11, dirs: list[Path] | None = None) -> list[dict[str, str]]:
@@ -153,6 +154,14 @@ def train_rows(rows: list[dict[str, str]], keep: list[bool]) -> list:
             for r, k in zip(rows, keep, strict=True) if k]
 
 
+def source_folds(rows: list[dict[str, str]], folds: int = 5) -> list[int]:
+    """Each row's group of sources: sources sorted by name, dealt round-robin into `folds`
+    groups (0: a group per source), so all rows of a source are on the same side."""
+    sources = sorted({r["source"] for r in rows})
+    fold_of_source = {s: (i % folds if folds else i) for i, s in enumerate(sources)}
+    return [fold_of_source[r["source"]] for r in rows]
+
+
 def split_results(rows: list[dict[str, str]], by_source: bool = True, folds: int = 5,
                   taxonomy: Taxonomy | None = None, seed: int = 3) -> dict[str, tuple[Result, list]]:
     """mode -> (Result over all held-out rows, labels in row order), the model (heads, neighbours) retrained per fold.
@@ -163,10 +172,7 @@ def split_results(rows: list[dict[str, str]], by_source: bool = True, folds: int
     from xlplugin.engine.stages.model.train import fit_model
 
     if by_source:
-        sources = sorted({r["source"] for r in rows})
-        groups = [[s] for s in sources] if not folds else [sources[i::folds] for i in range(folds)]
-        fold_of_source = {s: i for i, g in enumerate(groups) for s in g}
-        fold = [fold_of_source[r["source"]] for r in rows]
+        fold = source_folds(rows, folds)
     else:
         rng = random.Random(seed)
         fold = [rng.randrange(folds) for _ in rows]
@@ -209,10 +215,8 @@ def nested_results(rows: list[dict[str, str]], folds: int = 5, taxonomy: Taxonom
     from xlplugin.engine.stages.model import decide as dm
     from xlplugin.engine.stages.model.train import fit_model
 
-    modes = {m: f for m, f in CORPUS_MODES.items() if m != "+ random Channel/KPI"}
-    sources = sorted({r["source"] for r in rows})
-    groups = [sources[i::folds] for i in range(folds)]
-    fold = [next(i for i, g in enumerate(groups) if r["source"] in g) for r in rows]
+    modes = TEXT_MODES
+    fold = source_folds(rows, folds)
     vec = shipped_vectors()
     keys = list(GRID)
     points = [dict(zip(keys, v, strict=True)) for v in itertools.product(*GRID.values())]

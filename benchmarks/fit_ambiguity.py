@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from benchmarks.bench_label import CORPUS_MODES, corpus_rows, train_rows
+from benchmarks.bench_label import TEXT_MODES, corpus_rows, source_folds, train_rows
 
 BASE = ("review_logit", "|stage_logit|", "either_a", "either_d")
 WIDE = (*BASE, "|vote|", "t_either>0", "mixed", "described")
@@ -32,11 +32,9 @@ def collect(rows: list[dict[str, str]], folds: int = 5) -> dict[str, dict[str, A
     from xlplugin.engine.stages.model import shipped_vectors
     from xlplugin.engine.stages.model.train import fit_model
 
-    sources = sorted({r["source"] for r in rows})
-    groups = [sources[i::folds] for i in range(folds)]
-    fold = np.array([next(i for i, g in enumerate(groups) if r["source"] in g) for r in rows])
+    fold = np.array(source_folds(rows, folds))
     vec = shipped_vectors()
-    modes = {m: f for m, f in CORPUS_MODES.items() if m != "+ random Channel/KPI"}
+    modes = TEXT_MODES
     parts: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
     order: list[int] = []
     for k in range(folds):
