@@ -19,6 +19,8 @@ from xlplugin.engine.stages.model.vectors import Vectors, shipped_vectors
 
 ROOT = Path(__file__).resolve().parents[4]
 CORPUS = ROOT / "tests" / "data" / "stages"
+# more annotators' labels for part of the corpus (its README says how they were given)
+SECOND = ROOT / "tests" / "data" / "stages_second" / "labels.csv"
 STAGES = ("Upstream", "Downstream", "Review")
 C = 2.0                 # inverse regularisation; measured on the by-source split (bench_label)
 WORD_SCALE = 2.0        # the per-word features' scale (their regularisation against the vectors')
@@ -32,18 +34,41 @@ class Row:
     description: str
     stage: str          # Upstream | Downstream | Review (= genuinely either)
     source: str         # the CSV file's stem: one public source
+    votes: tuple[str, ...] = ()   # every annotator's label, the writer's first, where more labelled it
 
 
 def load_corpus(directory: Path = CORPUS) -> list[Row]:
-    """Every row of every source CSV (columns activity, description, stage, source, ...)."""
+    """Every row of every source CSV (columns activity, description, stage, source, ...), with
+    every annotator's label (SECOND) where more people labelled it.  The heads train on the
+    writer's label: on the consensus, or on each label's share of the votes, they send fewer
+    ambiguous rows to Review for about as many more clear rows right (stages_second/README.md)."""
+    more = load_annotations()
     rows = []
     for path in sorted(directory.glob("*.csv")):
         with open(path, newline="", encoding="utf-8") as f:
             for r in csv.DictReader(f):
                 if r.get("stage") in STAGES and (r.get("activity") or "").strip():
-                    rows.append(Row(r["activity"].strip(), (r.get("description") or "").strip(),
-                                    r["stage"], path.stem))
+                    act, desc = r["activity"].strip(), (r.get("description") or "").strip()
+                    votes = (r["stage"], *more[path.stem, act, desc]) if (path.stem, act, desc) in more else ()
+                    rows.append(Row(act, desc, r["stage"], path.stem, votes))
     return rows
+
+
+def load_annotations(path: Path = SECOND) -> dict[tuple[str, str, str], tuple[str, ...]]:
+    """(source, activity, description) -> the later annotators' labels (second, third if given)."""
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as f:
+        return {(r["source"], r["activity"], r["description"]):
+                tuple(s for s in (r["second"], r.get("third") or "") if s in STAGES)
+                for r in csv.DictReader(f)}
+
+
+def consensus(first: str, *more: str) -> str:
+    """The label most annotators gave; where no two agree, Review (people read it as either)."""
+    labels = [first, *more]
+    best = max(STAGES, key=labels.count)
+    return best if labels.count(best) * 2 > len(labels) else "Review"
 
 
 def _tax_scores(texts: list[str]) -> Any:
