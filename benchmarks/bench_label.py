@@ -392,7 +392,6 @@ def corpus_report(tax: Taxonomy, folds: int, misses: bool) -> None:
     nsrc = len({r["source"] for r in rows})
     nc = sum(r["gold"] != "Ambiguous" for r in rows)
     print(f"\ncorpus: {len(rows)} rows from {nsrc} sources ({nc} clear, {len(rows) - nc} Review)")
-
     for title, by_source in (("by source", True), ("per row", False)):
         how = ("leave one source out" if not folds else f"{folds} groups of sources") if by_source \
             else "5 random folds of rows"
@@ -401,17 +400,7 @@ def corpus_report(tax: Taxonomy, folds: int, misses: bool) -> None:
         for _mode, (r, _) in res.items():
             print(report(r, tax))
         if by_source:
-            agreed = consensus_rows(rows)
-            changed = sum(a["gold"] != r["gold"] for a, r in zip(agreed, rows, strict=True))
-            print(f"  the same labels scored on the annotators' consensus ({sum(bool(r['votes']) for r in rows)} rows "
-                  f"labelled by two or three people, {changed} of them given another label; "
-                  f"{sum(r['gold'] == 'Ambiguous' for r in agreed)} Review):")
-            for mode, (_r, labels) in res.items():
-                print(report(score(agreed, labels, mode, tax), tax))
-            every = [i for i, r in enumerate(rows) if unanimous_review(r)]
-            print(f"  rows every annotator called Review ({len(every)}), sent to Review: " + "; ".join(
-                f"{mode} {n} ({100 * n / max(len(every), 1):.1f}%)" for mode, (_r, labels) in res.items()
-                for n in [sum(labels[i].stage == "Review" for i in every)]))
+            print(consensus_report(rows, {mode: labels for mode, (_r, labels) in res.items()}, tax))
             print("  confusion (name + description):")
             print(confusion(rows, res["name + description"][1]))
             if misses:
@@ -421,6 +410,22 @@ def corpus_report(tax: Taxonomy, folds: int, misses: bool) -> None:
     print("\ntaxonomy alone, whole corpus:")
     for mode, fields in CORPUS_MODES.items():
         print(report(evaluate(rows, fields, mode, tax, stage_model=False), tax))
+
+
+def consensus_report(rows: list[dict[str, str]], labels: dict[str, list], tax: Taxonomy) -> str:
+    """The labels (mode -> labels in row order) scored on the annotators' consensus, and the
+    share of the rows every annotator called Review that they send to Review."""
+    agreed = consensus_rows(rows)
+    changed = sum(a["gold"] != r["gold"] for a, r in zip(agreed, rows, strict=True))
+    every = [i for i, r in enumerate(rows) if unanimous_review(r)]
+    lines = [f"  the same labels scored on the annotators' consensus ({sum(bool(r['votes']) for r in rows)} rows "
+             f"labelled by two or three people, {changed} of them given another label; "
+             f"{sum(r['gold'] == 'Ambiguous' for r in agreed)} Review):"]
+    lines += [report(score(agreed, labs, mode, tax), tax) for mode, labs in labels.items()]
+    lines.append(f"  rows every annotator called Review ({len(every)}), sent to Review: " + "; ".join(
+        f"{mode} {n} ({100 * n / max(len(every), 1):.1f}%)" for mode, labs in labels.items()
+        for n in [sum(labs[i].stage == "Review" for i in every)]))
+    return "\n".join(lines)
 
 
 LABELS_MD = Path(__file__).resolve().parent / "LABELS.md"
@@ -491,15 +496,7 @@ def _main(argv: list[str]) -> int:
         for mode, labs in labels.items():
             print(report(score(fresh, labs, mode, tax), tax))
         if any(r["votes"] for r in fresh):
-            agreed = consensus_rows(fresh)
-            every = [i for i, r in enumerate(fresh) if unanimous_review(r)]
-            print(f"  scored on the annotators' consensus ({sum(bool(r['votes']) for r in fresh)} rows labelled by "
-                  f"three people; {sum(r['gold'] == 'Ambiguous' for r in agreed)} Review):")
-            for mode, labs in labels.items():
-                print(report(score(agreed, labs, mode, tax), tax))
-            print(f"  rows every annotator called Review ({len(every)}), sent to Review: " + "; ".join(
-                f"{mode} {n} ({100 * n / max(len(every), 1):.1f}%)" for mode, labs in labels.items()
-                for n in [sum(labs[i].stage == "Review" for i in every)]))
+            print(consensus_report(fresh, labels, tax))
     if args.nested:
         res, picked = nested_results(corpus_rows(), args.folds or 5, tax)
         print("\nby source, decide.py's constants picked on the other source groups only (nested):")
