@@ -3,9 +3,9 @@
     python -m benchmarks.agreement
 
 tests/data/stages_second/labels.csv holds more labels for part of the corpus: every row its
-writer called Review and about 1,700 clear rows (and rows of the kept-out sources), given blind (the activity and description
-alone, the DOMAIN rule, without the corpus's label, the source or the model's) by a second
-annotator, and by a third wherever the first two differ (and on 400 rows where they agree, as a
+writer called Review and about 1,700 clear rows (and rows of the kept-out sources), given
+blind (the activity and description alone, the DOMAIN rule, without the corpus's label, the
+source or the model's) by a second annotator, and by a third wherever the first two differ (and on 400 rows where they agree, as a
 check).  The heads train on the writers' labels; bench_label scores its by-source labels on
 them and on the consensus (the label most annotators gave: train.consensus).  This prints how
 far the annotators agree, what the consensus changes, and the labeller's by-source figures (the
@@ -15,20 +15,11 @@ rows, grouped by how many annotators said Review.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
-from pathlib import Path
 
-from benchmarks.bench_label import CORPUS_MODES, corpus_rows, split_results
-from xlplugin.engine.stages.model.train import SECOND, consensus
+from benchmarks.bench_label import CORPUS_MODES, consensus_rows, corpus_rows, split_results, unanimous_review
 
 STAGES = ("Upstream", "Downstream", "Review")
-
-
-def load_labels(path: Path = SECOND) -> list[dict[str, str]]:
-    """The annotation rows: source, activity, description, first (the writer's), second, third."""
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def _table(pairs: Counter, title: str) -> None:
@@ -38,42 +29,41 @@ def _table(pairs: Counter, title: str) -> None:
 
 
 def main() -> int:
-    ann = load_labels()
     rows = corpus_rows()
-    where = {(r["source"], r["activity"], r["description"]): i for i, r in enumerate(rows)}
-    found = [a for a in ann if (a["source"], a["activity"], a["description"]) in where]
-    print(f"{len(found)} of {len(ann)} annotated rows are corpus rows ({len(rows)} rows); the others are rows of "
-          "the kept-out sources, which bench_label scores")
-    _table(Counter((a["first"], a["second"]) for a in found), "first (the writer) / second")
-    clear = [a for a in found if a["first"] != "Review"]
-    amb = [a for a in found if a["first"] == "Review"]
-    print(f"  the second agrees with the writer on {sum(a['second'] == a['first'] for a in clear)} of {len(clear)} "
-          f"clear rows and {sum(a['second'] == 'Review' for a in amb)} of {len(amb)} Review rows")
-    third = [a for a in found if a.get("third")]
-    split = [a for a in third if a["first"] != a["second"]]
-    check = [a for a in third if a["first"] == a["second"]]
+    # votes: (the writer's, the second's[, the third's]) on the rows labelled again
+    found = [i for i, r in enumerate(rows) if r["votes"]]
+    votes = {i: (*rows[i]["votes"], "")[:3] for i in found}
+    first, second, third = ({i: v[k] for i, v in votes.items()} for k in range(3))
+    print(f"{len(found)} of {len(rows)} corpus rows labelled again (the kept-out sources' are scored by bench_label)")
+    _table(Counter((first[i], second[i]) for i in found), "first (the writer) / second")
+    clear = [i for i in found if first[i] != "Review"]
+    amb = [i for i in found if first[i] == "Review"]
+    print(f"  the second agrees with the writer on {sum(second[i] == first[i] for i in clear)} of {len(clear)} "
+          f"clear rows and {sum(second[i] == 'Review' for i in amb)} of {len(amb)} Review rows")
+    split = [i for i in found if third[i] and first[i] != second[i]]
+    check = [i for i in found if third[i] and first[i] == second[i]]
     print(f"\na third annotator on the {len(split)} rows where they differ: sides with the writer on "
-          f"{sum(a['third'] == a['first'] for a in split)}, with the second on "
-          f"{sum(a['third'] == a['second'] for a in split)}, with neither on "
-          f"{sum(a['third'] not in (a['first'], a['second']) for a in split)}"
-          + (f"; agrees with both on {sum(a['third'] == a['first'] for a in check)} of {len(check)} "
+          f"{sum(third[i] == first[i] for i in split)}, with the second on "
+          f"{sum(third[i] == second[i] for i in split)}, with neither on "
+          f"{sum(third[i] not in (first[i], second[i]) for i in split)}"
+          + (f"; agrees with both on {sum(third[i] == first[i] for i in check)} of {len(check)} "
              "rows where they agree (a check)" if check else ""))
-    final = {id(a): consensus(a["first"], *(s for s in (a["second"], a.get("third")) if s)) for a in found}
-    _table(Counter((a["first"], final[id(a)]) for a in found), "first (the writer) / consensus")
+    agreed = consensus_rows(rows)
+    final = {i: "Review" if agreed[i]["gold"] == "Ambiguous" else agreed[i]["gold"] for i in found}
+    _table(Counter((first[i], final[i]) for i in found), "first (the writer) / consensus")
 
-    def says_review(a: dict[str, str]) -> int:
-        return sum(s == "Review" for s in (a["first"], a["second"], a.get("third") or ""))
+    def says_review(i: int) -> int:
+        return votes[i].count("Review")
 
     results = split_results(rows)
     groups = {
-        "consensus Review, all who labelled it": [a for a in found if final[id(a)] == "Review"
-                                                 and says_review(a) == 2 + bool(a.get("third"))],
-        "consensus Review, two of three": [a for a in found if final[id(a)] == "Review"
-                                           and says_review(a) == 2 and a.get("third")],
-        "consensus Review, no two agree": [a for a in found if final[id(a)] == "Review" and says_review(a) < 2],
-        "writer's Review, consensus a stage": [a for a in amb if final[id(a)] != "Review"],
-        "clear, the annotators agree": [a for a in clear if final[id(a)] == a["first"]],
-        "writer's stage, consensus otherwise": [a for a in clear if final[id(a)] != a["first"]],
+        "consensus Review, all who labelled it": [i for i in found if unanimous_review(rows[i])],
+        "consensus Review, two of three": [i for i in found if final[i] == "Review" and says_review(i) == 2
+                                           and third[i]],
+        "consensus Review, no two agree": [i for i in found if final[i] == "Review" and says_review(i) < 2],
+        "writer's Review, consensus a stage": [i for i in amb if final[i] != "Review"],
+        "clear, the annotators agree": [i for i in clear if final[i] == first[i]],
+        "writer's stage, consensus otherwise": [i for i in clear if final[i] != first[i]],
     }
     print("\nthe labeller by source (model retrained without each group of sources), on the annotated rows:")
     for mode in CORPUS_MODES:
@@ -82,9 +72,8 @@ def main() -> int:
         for name, members in groups.items():
             if not members:
                 continue
-            got = Counter(labels[where[(a["source"], a["activity"], a["description"])]].stage for a in members)
-            right = sum(labels[where[(a["source"], a["activity"], a["description"])]].stage == final[id(a)]
-                        for a in members)
+            got = Counter(labels[i].stage for i in members)
+            right = sum(labels[i].stage == final[i] for i in members)
             print(f"    {name:<40} {len(members):>5} rows: {100 * right / len(members):5.1f}% as the consensus says "
                   f"(Review {got['Review']}, Upstream {got['Upstream']}, Downstream {got['Downstream']})")
     return 0
