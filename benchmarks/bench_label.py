@@ -125,6 +125,7 @@ CORPUS_MODES = {
     "name only": ("activity",),
     "+ random Channel/KPI": ("activity", "description", "channel", "kpi"),
 }
+MODEL_FILES = ("vectors.npz", "vocab.txt", "head.json", "neighbours.npz", "ngrams.npz")
 TEXT_MODES = {m: f for m, f in CORPUS_MODES.items() if "channel" not in f}   # the text alone
 
 
@@ -218,7 +219,7 @@ def split_results(rows: list[dict[str, str]], by_source: bool = True, folds: int
 
 _REVIEW = {"Ambiguous": "Review"}
 # The decision constants in decide.py and the values nested_results tries for each
-GRID = {"AMBIGUOUS": (0.45, 0.5, 0.55), "AMBIGUOUS_NAME": (0.35, 0.4, 0.45), "SURE": (0.9, 0.95),
+GRID = {"AMBIGUOUS": (0.4, 0.45, 0.5), "AMBIGUOUS_NAME": (0.35, 0.4, 0.45), "SURE": (0.9, 0.95),
         "SILENT_SHIFT": (-0.15, -0.1), "EITHER_DECIDES": (0.6, 0.7)}
 
 
@@ -368,7 +369,7 @@ def model_size() -> int:
     """Bytes of the shipped stage model's files."""
     from xlplugin.engine.stages.model.vectors import HERE
 
-    return sum((HERE / f).stat().st_size for f in ("vectors.npz", "vocab.txt", "head.json", "neighbours.npz"))
+    return sum((HERE / f).stat().st_size for f in MODEL_FILES if (HERE / f).exists())
 
 
 def _pct(x: float) -> str:
@@ -482,7 +483,7 @@ def _main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     tax = load_taxonomy(args.taxonomy)
     print(f"taxonomy: {tax.source} ({tax.phrase_count()} phrases)")
-    print(f"shipped model: {model_size() / 1e6:.1f} MB (vectors.npz, vocab.txt, head.json, neighbours.npz)")
+    print(f"shipped model: {model_size() / 1e6:.1f} MB ({', '.join(MODEL_FILES)})")
     if not args.no_corpus:
         corpus_report(tax, args.folds, args.misses)
     fresh_dirs = args.fresh or ([] if args.no_corpus or not FRESH.is_dir() else [FRESH])

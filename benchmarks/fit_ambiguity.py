@@ -20,7 +20,7 @@ from typing import Any
 
 from benchmarks.bench_label import TEXT_MODES, corpus_rows, source_folds, train_rows
 
-BASE = ("review_logit", "|stage_logit|", "either_a", "either_d")
+BASE = ("review_logit", "|stage_logit|", "either_a", "either_d", "ngram_review")
 WIDE = (*BASE, "|vote|", "t_either>0", "mixed", "described")
 
 
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  shipped AMBIGUITY: {dm.AMBIGUITY}")
     sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     for m, f in feats.items():
-        shipped_q = sigmoid(np.column_stack([f[n] for n in BASE]) @ np.asarray(dm.AMBIGUITY[:4]) + dm.AMBIGUITY[4])
+        shipped_q = sigmoid(np.column_stack([f[n] for n in BASE]) @ np.asarray(dm.AMBIGUITY[:-1]) + dm.AMBIGUITY[-1])
         line = dm.AMBIGUOUS if m == "name + description" else dm.AMBIGUOUS_NAME
         acc, to_review, amb = trade(f, shipped_q, line, dm.SURE)
         print(f"\n{m}: shipped weights and threshold {line}: {acc:.1f}% of clear rows right, "

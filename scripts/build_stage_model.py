@@ -24,7 +24,8 @@ Two steps:
 2. The head (`head.json`): a logistic regression over those mean vectors (activity and
    description apart), trained on the labelled corpus (tests/data/stages/*.csv) with the
    taxonomy's scores as features (train.py); beside it the corpus rows' mean vectors and
-   stages (`neighbours.npz`), which vote on the rows the head is unsure of (neighbours.py).
+   stages (`neighbours.npz`), which vote on the rows the head is unsure of (neighbours.py);
+   and the n-gram head over the words and word pairs themselves (`ngrams.npz`, ngrams.py).
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def test_the_vote_earns_its_place_on_sources_never_trained_on(mode):
     model = shipped_model()
     fields = CORPUS_MODES[mode]
     with_vote = evaluate(rows, fields, mode, tax, stage_model=model)
-    without = evaluate(rows, fields, mode, tax, stage_model=StageModel(model.vectors, model.head))
+    without = evaluate(rows, fields, mode, tax, stage_model=StageModel(model.vectors, model.head, None, model.ngrams))
 
     def right(r):       # every row: a clear one with its stage, an ambiguous one with Review
         return r.accuracy * r.n_clear + r.ambiguous["Review"]
@@ -112,12 +112,12 @@ def test_the_review_decision_as_fit_ambiguity_replays_it():
         labs = label_texts(texts, features=feats)
         assert all(len(v) == len(texts) for v in feats.values())
         feats["|stage_logit|"] = np.abs(feats["stage_logit"])
-        q = 1 / (1 + np.exp(-(np.column_stack([feats[n] for n in BASE]) @ np.asarray(dm.AMBIGUITY[:4])
-                               + dm.AMBIGUITY[4])))
+        q = 1 / (1 + np.exp(-(np.column_stack([feats[n] for n in BASE]) @ np.asarray(dm.AMBIGUITY[:-1])
+                               + dm.AMBIGUITY[-1])))
         line = np.where(feats["described"], dm.AMBIGUOUS, dm.AMBIGUOUS_NAME)
         review = ~feats["other_ok"] | ((q >= line) & (feats["conf"] < dm.SURE))
         replay = np.where(review, "Review", np.where(feats["lean"] == 0, "Upstream", "Downstream"))
         assert replay.tolist() == [lab.stage for lab in labs]
         feats["gold"] = np.array([lab.stage if lab.stage != "Review" else "Ambiguous" for lab in labs])
-        acc, to_review, amb = trade(feats, q, 0.5 if len(fields) == 2 else 0.4, dm.SURE)
+        acc, to_review, amb = trade(feats, q, dm.AMBIGUOUS if len(fields) == 2 else dm.AMBIGUOUS_NAME, dm.SURE)
         assert acc == 100.0 and to_review == amb

@@ -14,9 +14,10 @@ from functools import lru_cache
 
 from xlplugin.engine.stages.model.head import Head
 from xlplugin.engine.stages.model.neighbours import Neighbours
+from xlplugin.engine.stages.model.ngrams import NgramHead
 from xlplugin.engine.stages.model.vectors import Vectors, shipped_vectors
 
-__all__ = ["Head", "Neighbours", "StageModel", "Vectors", "shipped_model"]
+__all__ = ["Head", "Neighbours", "NgramHead", "StageModel", "Vectors", "shipped_model"]
 
 
 @dataclass
@@ -24,8 +25,9 @@ class StageModel:
     vectors: Vectors
     head: Head
     neighbours: Neighbours | None = None     # the corpus's rows, for rows the head is unsure of
+    ngrams: NgramHead | None = None          # the words and word pairs themselves (ngrams.py)
 
 
 @lru_cache(maxsize=1)
 def shipped_model() -> StageModel:
-    return StageModel(shipped_vectors(), Head.load(), Neighbours.load())
+    return StageModel(shipped_vectors(), Head.load(), Neighbours.load(), NgramHead.load())

@@ -1,8 +1,9 @@
 """Stage, confidence and reason per row from the two heads, the taxonomy and the row's context.
 
 - The stage head reads the activity and description (their word vectors, the words' own
-  weights and the taxonomy's scores) and leans Upstream or Downstream; for a row it is less
-  than NEIGHBOURS_BELOW sure of, the corpus activities and descriptions nearest the row's
+  weights and the taxonomy's scores), the n-gram head (ngrams.py: the words and word pairs
+  themselves) adds its score, and together they lean Upstream or Downstream; for a row they are
+  less than NEIGHBOURS_BELOW sure of, the corpus activities and descriptions nearest the row's
   wording add their vote (neighbours.py).  It decides the row whenever it leans, but
   - the Review head (same features, trained on the corpus rows people call either stage), with
     how many of the nearest corpus activities and descriptions people labelled Review, sends
@@ -32,6 +33,7 @@ from typing import Any
 
 from xlplugin.engine.stages.model import StageModel
 from xlplugin.engine.stages.model.head import tax_features
+from xlplugin.engine.stages.model.ngrams import read as read_ngrams
 
 UP, DOWN = 0, 1
 NAMES = ("Upstream", "Downstream")
@@ -49,25 +51,28 @@ CONTEXT = ("category", "channel", "kpi", "objective")
 # (LABELS.md).
 REVIEW_SHIFT = -0.15
 SILENT_SHIFT = -0.15
-AMBIGUOUS = 0.5            # P(either stage) that sends a row with a description to Review ...
-AMBIGUOUS_NAME = 0.4       # ... and a row with a name alone (its neighbours read one text, not two)
+AMBIGUOUS = 0.4            # P(either stage) that sends a row with a description to Review ...
+AMBIGUOUS_NAME = 0.35      # ... and a row with a name alone (its neighbours read one text, not two)
 SURE = 0.95                # ... unless the first head is at least this sure of the stage
 # P(either stage) = sigmoid(a * the Review head's logit + b * |the stage logit| + c * the share of
-# the nearest corpus activities labelled Review + d * the same for descriptions + e): a logistic
-# fit on the 5-group by-source split (each group's features from heads trained without it), both
-# modes pooled: `python -m benchmarks.fit_ambiguity` (fitted on 765 sources; on 909 it gives
-# weights within 0.07 of these).  It also shows the trade: on the 909-source split, sending more
-# ambiguous rows to Review costs about as many clear rows right (a threshold of 0.35 instead of 0.5
-# sends 224 more of 2,946 to Review and gets 1.1 points fewer clear rows right), and four more
-# features (the neighbours' |vote|, an either-stage phrase, a phrase of each stage, a description)
-# move the trade by 10-20 rows.
-AMBIGUITY = (0.67, -0.34, 1.18, 2.02, -1.42)
+# the nearest corpus activities labelled Review + d * the same for descriptions + e * the n-gram
+# head's Review logit + f): a logistic fit on the 5-group by-source split (each group's features
+# from heads trained without it), both modes pooled: `python -m benchmarks.fit_ambiguity` (909
+# sources).  It also shows the trade: sending more ambiguous rows to Review costs about as many
+# clear rows right (by source, a line of 0.3 instead of 0.45 sends about 150 more of 2,946 to
+# Review and gets 0.8 points fewer clear rows right).  The n-gram head's Review logit moves that
+# trade by about 65 rows with a description and 30 from the name alone; four more features (the
+# neighbours' |vote|, an either-stage phrase, a phrase of each stage, a description) by 10-20.
+AMBIGUITY = (0.19, -0.25, 0.71, 2.02, 0.78, -0.86)
 EITHER_DECIDES = 0.6       # the head's probability a row whose strongest phrase serves either stage needs
 # Rows the head is less sure of than NEIGHBOURS_BELOW also hear the nearest corpus activities
 # (and descriptions): their vote, in [-1, 1], times these weights, joins the logit.  Picked on
 # the 5-group by-source split of the 426-source corpus (below 0.85 / 0.95 / 1, weights 0.5-2.5):
 # +1.1 points right with a description, +0.7 from the name, confidently wrong unchanged (on 573
 # sources these weights and 1.0 / 1.5 measure within 0.2 points of each other).
+# The n-gram head's score (ngrams.py) joins the vector head's logit times NGRAM_WEIGHT before
+# the neighbours hear it (0 leaves it out).
+NGRAM_WEIGHT = 0.5
 NEIGHBOURS_BELOW = 0.95
 NEIGHBOUR_ACT = 0.5
 NEIGHBOUR_DESC = 1.5
@@ -213,6 +218,11 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     fa, fd = ev.fields.get("activity", zeros), ev.fields.get("description", zeros)
     taxf = tax_features(fa, fd)
     logit = head.text_logits(vec, bag_a, bag_d, ia, idd, taxf)
+    ngram_review = np.zeros(n)
+    if model.ngrams is not None and NGRAM_WEIGHT:
+        ng = model.ngrams.scores(read_ngrams([*ev.texts, b""]))
+        logit = logit + NGRAM_WEIGHT * (ng[ia, 0] + ng[idd, 1] + model.ngrams.bias[0])
+        ngram_review = ng[ia, 2] + ng[idd, 3] + model.ngrams.bias[1]
     similar = np.zeros(n)          # what activities worded like the row add (reasons name it)
     either_a = either_d = np.zeros(n)   # the share of those neighbours people labelled Review
     if model.neighbours is not None:
@@ -252,7 +262,7 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
         w = AMBIGUITY
         review_logit = head.review.text_logits(vec, bag_a, bag_d, ia, idd, taxf)
         q = 1 / (1 + np.exp(-(w[0] * review_logit + w[1] * np.abs(logit) + w[2] * either_a + w[3] * either_d
-                               + w[4])))
+                               + w[4] * ngram_review + w[5])))
         described = (np.diff(bag_d.indptr) > 0)[idd]
         ambiguous = q >= np.where(described, AMBIGUOUS, AMBIGUOUS_NAME)
     else:
@@ -276,14 +286,14 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     decided, conf, lean = decided_by(logit)
     if features is not None:
         features.update(
-            review_logit=review_logit, stage_logit=logit, either_a=either_a, either_d=either_d,
+            review_logit=review_logit, stage_logit=logit, ngram_review=ngram_review, either_a=either_a, either_d=either_d,
             described=(np.diff(bag_d.indptr) > 0)[idd], t_up=t_up, t_down=t_down, t_either=text[:, 2],
             vote=similar, conf=conf, lean=lean, other_ok=stage_ok(conf, lean))
     # context (Channel, KPI, ...) moves only the rows the text left undecided, so it never
     # flips a row the words decide; an ambiguous or either-stage row stays Review
     nudge = CONTEXT_NUDGE * np.tanh((ctx[:, UP] - ctx[:, DOWN]) / 2)
     d2, conf2, lean2 = decided_by(logit + nudge)
-    use = ~decided & (nudge != 0)
+    use = ~decided & (nudge != 0) & ~ambiguous      # a nudge must not carry one past SURE
     decided, conf, lean = decided | (use & d2), np.where(use, conf2, conf), np.where(use, lean2, lean)
     conf = np.round(conf, 3)
     # Confident (enough to flag a typed Stage, XP401) only with an explicit taxonomy phrase on

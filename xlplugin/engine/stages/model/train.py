@@ -15,6 +15,7 @@ from typing import Any
 from xlplugin.engine.stages.model import StageModel
 from xlplugin.engine.stages.model.head import HEAD_FILE, TAX_FEATURES, Head, tax_features
 from xlplugin.engine.stages.model.neighbours import Neighbours
+from xlplugin.engine.stages.model.ngrams import NgramHead
 from xlplugin.engine.stages.model.vectors import Vectors, shipped_vectors
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -142,10 +143,11 @@ def _logistic(x: Any, y: Any, w: Any, c: float, vec: Vectors, dims: int, width: 
 
 
 def fit_model(rows: list[Row], vectors: Vectors | None = None) -> StageModel:
-    """The heads trained on rows, and rows as the neighbours that vote on unsure ones."""
+    """The heads (vector and n-gram) trained on rows, and rows as the neighbours that vote on unsure ones."""
     vec = vectors or shipped_vectors()
-    return StageModel(vec, fit_head(rows, vec), Neighbours.build(
-        [r.activity for r in rows], [r.description for r in rows], [r.stage for r in rows], vec))
+    acts, descs, stages = [r.activity for r in rows], [r.description for r in rows], [r.stage for r in rows]
+    return StageModel(vec, fit_head(rows, vec), Neighbours.build(acts, descs, stages, vec),
+                      NgramHead.fit(acts, descs, stages))
 
 
 def train_shipped_model() -> StageModel:
@@ -156,10 +158,12 @@ def train_shipped_model() -> StageModel:
 
 
 def save_model(model: StageModel, path: Path = HEAD_FILE) -> list[Path]:
-    """head.json at path, neighbours.npz beside it."""
+    """head.json at path, neighbours.npz and ngrams.npz beside it."""
     out = [model.head.save(path)]
     if model.neighbours is not None:
         out.append(model.neighbours.save(path.parent / "neighbours.npz"))
+    if model.ngrams is not None:
+        out.append(model.ngrams.save(path.parent / "ngrams.npz"))
     return out
 
 
