@@ -11,8 +11,8 @@ from xlplugin.engine.stages.label import label_texts
 from xlplugin.engine.stages.model.train import CORPUS, load_corpus
 from xlplugin.engine.stages.taxonomy import load_taxonomy
 
-# The issue's goal, by source on the corpus as committed (measured 90.8% / 86.2% / 90.9% right,
-# 1.1-1.2% confidently wrong: benchmarks/LABELS.md)
+# The issue's goal, by source on the corpus as committed (measured 91.0% / 86.2% / 91.0% right,
+# 1.2-1.4% confidently wrong: benchmarks/LABELS.md)
 FLOOR = {"name + description": 0.90, "name only": 0.85, "+ random Channel/KPI": 0.90}
 CONFIDENTLY_WRONG = 0.03
 # The shipped model on tests/data/stages_fresh (74 sources it never saw): the issue's goal itself
@@ -112,18 +112,18 @@ def test_fresh_sources_accuracy(fresh, mode):
 
 
 @pytest.mark.parametrize("mode", list(CORPUS_MODES))
-def test_fresh_ambiguous_rows_get_review_more_often_than_either_stage(fresh, mode):
+def test_fresh_ambiguous_rows_mostly_get_review(fresh, mode):
     # DOMAIN.md: where a careful marketer would say "either", ask for review rather than guess;
-    # on unseen sources Review is the commonest label of such rows (not yet most of them by source)
+    # on unseen sources most such rows get Review (measured 97, 99 and 97 of 180)
     got = fresh[mode].ambiguous
-    assert got["Review"] > max(got["Upstream"], got["Downstream"]), f"{mode}: {got}"
+    assert got["Review"] > fresh[mode].n_ambiguous / 2, f"{mode}: {got}"
 
 
 @pytest.mark.parametrize("mode", list(CORPUS_MODES))
 def test_fresh_sources_on_the_annotators_consensus(mode):
     # the kept-out sources' Review rows and 90 clear ones, labelled again by two more people
     # blind: on the label most of them gave, the shipped model meets the issue's whole goal
-    # (measured 90.9% / 86.7% / 91.1% right; 73, 61 and 73 of 118 ambiguous rows to Review)
+    # (measured 91.5% / 86.1% / 91.5% right; 74, 70 and 74 of 118 ambiguous rows to Review)
     from benchmarks.bench_label import consensus_rows, score
 
     rows = fresh_rows()
@@ -186,18 +186,18 @@ def test_consensus_is_the_label_most_annotators_gave():
 
 
 @pytest.mark.parametrize("mode", list(CORPUS_MODES))
-def test_rows_every_annotator_calls_review_get_review_most_often(by_source, mode):
+def test_rows_the_annotators_call_review_mostly_get_review(by_source, mode):
     # the issue's "ambiguous rows mostly Review", on the rows two or three people labelled
-    # blind and all called Review: Review is their commonest label in every mode, and more than
-    # half with a description (measured 56.4% / 50.1% / 55.5%); on all the writers' Review
-    # rows it is 39% / 37%: half of them two other people read as one stage (stages_second)
-    from benchmarks.bench_label import unanimous_review
+    # blind and all called Review (measured 58.9% / 56.6% / 58.9%), and on the rows most of
+    # them called Review (54% / 52% / 54%); on all the writers' Review rows it is 40% / 42%:
+    # half of them two other people read as one stage (stages_second)
+    from benchmarks.bench_label import consensus_rows, score, unanimous_review
 
     rows, res = by_source
     every = [i for i, r in enumerate(rows) if unanimous_review(r)]
     assert len(every) >= 1000
     got = [res[mode][1][i].stage for i in every]
     review = got.count("Review")
-    assert review > max(got.count("Upstream"), got.count("Downstream"))
-    if mode != "name only":
-        assert review > 0.5 * len(every), f"{mode}: {review} of {len(every)}"
+    assert review > 0.5 * len(every), f"{mode}: {review} of {len(every)}"
+    res_c = score(consensus_rows(rows), res[mode][1], mode)
+    assert res_c.ambiguous["Review"] > res_c.n_ambiguous / 2, f"{mode}: {res_c.ambiguous}"
