@@ -1,13 +1,14 @@
-"""Stage, confidence and reason per row from the two heads, the taxonomy and the row's context.
+"""Stage, confidence and reason per row from the heads, the taxonomy and the row's context.
 
 - The stage head reads the activity and description (their word vectors, the words' own
   weights and the taxonomy's scores), the n-gram head (ngrams.py: the words and word pairs
   themselves) adds its score, and together they lean Upstream or Downstream; for a row they are
   less than NEIGHBOURS_BELOW sure of, the corpus activities and descriptions nearest the row's
-  wording add their vote (neighbours.py).  It decides the row whenever it leans, but
-  - the Review head (same features, trained on the corpus rows people call either stage), with
-    how many of the nearest corpus activities and descriptions people labelled Review, sends
-    wording that reads as either stage to Review unless the stage head is very sure (SURE);
+  wording add their vote (neighbours.py).  They decide the row whenever they lean, but
+  - the Review head (same features, trained on the corpus rows people call either stage) and
+    the n-gram head's Review score, with how many of the nearest corpus activities and
+    descriptions people labelled Review, send wording that reads as either stage to Review
+    unless the stage heads are very sure (SURE);
   - a row that says it does two things ('also', 'doubles as': the taxonomy's [dual] words) with
     a phrase of each stage ('a survey that also collects leads') is Review, naming both;
   - a phrase of the taxonomy's [[review]] group ('beta program', 'content marketing') that
@@ -59,7 +60,7 @@ SURE = 0.95                # ... unless the first head is at least this sure of 
 # head's Review logit + f): a logistic fit on the 5-group by-source split (each group's features
 # from heads trained without it), both modes pooled: `python -m benchmarks.fit_ambiguity` (909
 # sources).  It also shows the trade: sending more ambiguous rows to Review costs about as many
-# clear rows right (by source, a line of 0.3 instead of 0.45 sends about 150 more of 2,946 to
+# clear rows right (by source, a line of 0.3 instead of 0.45 sends about 175 more of 2,946 to
 # Review and gets 0.8 points fewer clear rows right).  The n-gram head's Review logit moves that
 # trade by about 65 rows with a description and 30 from the name alone; four more features (the
 # neighbours' |vote|, an either-stage phrase, a phrase of each stage, a description) by 10-20.
@@ -218,7 +219,7 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     fa, fd = ev.fields.get("activity", zeros), ev.fields.get("description", zeros)
     taxf = tax_features(fa, fd)
     logit = head.text_logits(vec, bag_a, bag_d, ia, idd, taxf)
-    ngram_review = np.zeros(n)
+    ngram_review = np.zeros(n)       # without an n-gram head (an older model) AMBIGUITY reads 0
     if model.ngrams is not None and NGRAM_WEIGHT:
         ng = model.ngrams.scores(read_ngrams([*ev.texts, b""]))
         logit = logit + NGRAM_WEIGHT * (ng[ia, 0] + ng[idd, 1] + model.ngrams.bias[0])
