@@ -35,8 +35,8 @@ C = 2.0                                   # inverse regularisation; measured by 
 REVIEW_C = 1.0
 # the four weights per bucket: the stage model's (logit of Upstream) over an activity and over a
 # description, then the Review model's (logit of "people call it either stage") the same.  The
-# stage model trains on clear rows only: Review rows counted as half of each stage, as the vector
-# head counts them, measured the same by source (the Review trade within 20 of 2,946 rows)
+# stage model trains on clear rows only (Review rows counted as half of each stage, as the vector
+# head counts them, measured the same by source: the Review trade within 20 of 2,946 rows)
 COLUMNS = ("stage_act", "stage_desc", "review_act", "review_desc")
 _KEEP = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 or c in b"&+" else 32 for c in range(256))
 
@@ -49,23 +49,19 @@ def _hasher() -> Any:
 
 
 def normalise(texts: list[str]) -> list[str]:
-    """Raw cell texts as the taxonomy scan reads them (label._joined): lower case, only a-z,
-    0-9, '&', '+'; a token that is all digits is a number and dropped."""
-    out = []
-    for t in texts:
-        words = t.lower().encode("utf-8", "replace").translate(_KEEP).split()
-        out.append(" ".join(w.decode("ascii") for w in words if not w.isdigit()))
-    return out
+    """Raw cell texts as the taxonomy scan reads them (label._joined), then read()."""
+    return read([t.lower().encode("utf-8", "replace") for t in texts])
 
 
 def read(texts: list[bytes]) -> list[str]:
-    """normalise() for texts the taxonomy scan already lower-cased (label._distinct_texts)."""
+    """Lower-cased texts (label._distinct_texts) as the head reads them: only a-z, 0-9, '&' and
+    '+'; a token of digits alone is a number and dropped."""
     return [" ".join(w.decode("ascii") for w in t.translate(_KEEP).split() if not w.isdigit()) for t in texts]
 
 
 @dataclass
 class NgramHead:
-    idf: Any            # [BUCKETS] float32, DEFAULT idf where no training text had the bucket
+    idf: Any            # [BUCKETS] float32; the highest idf where no training text had the bucket
     weights: Any        # [BUCKETS, 4] float32: COLUMNS
     bias: Any           # [2]: the stage model's and the Review model's intercepts
 
