@@ -48,6 +48,15 @@ def _hasher() -> Any:
                              lowercase=False, alternate_sign=False, norm=None, dtype="float32")
 
 
+def _tfidf(counts: Any, idf: Any) -> Any:
+    """Hashed counts -> (1 + log count) * idf, each row L2 normalised (in place)."""
+    import numpy as np
+    from sklearn.preprocessing import normalize
+
+    counts.data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+    return normalize(counts, copy=False)
+
+
 def normalise(texts: list[str]) -> list[str]:
     """Raw cell texts as the taxonomy scan reads them (label._joined), then read()."""
     return read([t.lower().encode("utf-8", "replace") for t in texts])
@@ -67,12 +76,7 @@ class NgramHead:
 
     def counts(self, texts: list[str]) -> Any:
         """Sparse [n, BUCKETS] TF-IDF rows of already normalised texts."""
-        import numpy as np
-        from sklearn.preprocessing import normalize
-
-        x = _hasher().transform(texts)
-        x.data = (1.0 + np.log(x.data)) * self.idf[x.indices]
-        return normalize(x, copy=False)
+        return _tfidf(_hasher().transform(texts), self.idf)
 
     def scores(self, texts: list[str]) -> Any:
         """[n, 4] per normalised text, the COLUMNS without the intercepts."""
@@ -90,7 +94,6 @@ class NgramHead:
         import numpy as np
         from scipy.sparse import csr_matrix, hstack, vstack
         from sklearn.linear_model import LogisticRegression
-        from sklearn.preprocessing import normalize
 
         acts, descs = normalise(acts), normalise(descs)
         raw_a, raw_d = _hasher().transform(acts), _hasher().transform(descs)
@@ -99,12 +102,7 @@ class NgramHead:
         df = np.bincount(both.indices, minlength=BUCKETS)
         idf = (np.log((1 + both.shape[0]) / (1 + df)) + 1).astype(np.float32)
 
-        def tfidf(raw: Any) -> Any:
-            raw = raw.copy()
-            raw.data = (1.0 + np.log(raw.data)) * idf[raw.indices]
-            return normalize(raw, copy=False)
-
-        xa, xd = tfidf(raw_a), tfidf(raw_d)
+        xa, xd = _tfidf(raw_a, idf), _tfidf(raw_d, idf)
         x = vstack([hstack([xa, xd]), hstack([xa, csr_matrix(xd.shape, dtype=xd.dtype)])]).tocsr()
         stage = np.concatenate([np.asarray(stages)] * 2)
         clear = stage != "Review"
