@@ -224,7 +224,11 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
     logit = head.text_logits(vec, bag_a, bag_d, ia, idd, taxf)
     ngram_review = np.zeros(n)       # without an n-gram head (an older model) AMBIGUITY reads 0
     if model.ngrams is not None and NGRAM_WEIGHT:
-        ng = model.ngrams.scores(read_ngrams([*ev.texts, b""]))
+        # only the texts of the activity and description cells (not Channel, KPI, ...)
+        texts = [*ev.texts, b""]
+        used = np.unique(np.concatenate([ia, idd]))
+        ng = np.zeros((len(texts), 4))
+        ng[used] = model.ngrams.scores(read_ngrams([texts[i] for i in used.tolist()]))
         logit = logit + NGRAM_WEIGHT * (ng[ia, 0] + ng[idd, 1] + model.ngrams.bias[0])
         ngram_review = ng[ia, 2] + ng[idd, 3] + model.ngrams.bias[1]
     similar = np.zeros(n)          # what activities worded like the row add (reasons name it)
