@@ -9,22 +9,44 @@ import pytest
 from benchmarks.bench_label import CORPUS_MODES, evaluate, fresh_rows
 from xlplugin.engine.stages.label import label_texts
 from xlplugin.engine.stages.model import StageModel, shipped_model
-from xlplugin.engine.stages.model.ngrams import NgramHead, normalise, read
+from xlplugin.engine.stages.model.ngrams import BUCKETS, TOKEN, NgramHead, hashed, lowered
 from xlplugin.engine.stages.model.train import load_corpus
 from xlplugin.engine.stages.taxonomy import load_taxonomy
 
 
+def _same(a, b) -> bool:
+    return a.shape == b.shape and (a != b).nnz == 0
+
+
 def test_texts_read_as_the_taxonomy_scan_reads_them():
-    assert normalise(["Win-back e-mail #12 (Q3, 2,000 sends)"]) == ["win back e mail q3 sends"]
-    # the scan's own text: already lower case, numbers gone, non-ASCII bytes kept (read drops them)
-    assert read([" win back  e mail \xc3\xa9t\xc3\xa9 ".encode("latin-1")]) == ["win back e mail t"]
+    # lower case, punctuation as spaces, numbers dropped: the same words and word pairs
+    assert _same(hashed(lowered(["Win-back e-mail #12 (Q3, 2,000 sends)"])), hashed([b"win back e mail q3 sends"]))
+    # non-ASCII bytes are spaces ('été' reads as 't')
+    assert _same(hashed([" win back  e mail \xc3\xa9t\xc3\xa9 ".encode("latin-1")]), hashed([b"win back e mail t"]))
+    assert hashed([]).shape == (0, BUCKETS) and hashed([b"", b"2024 1"]).nnz == 0
+
+
+def test_the_counts_are_the_hashing_vectorizers_on_every_corpus_text():
+    """hashed() builds each distinct word and pair once; the matrix is the one sklearn's
+    HashingVectorizer gives over the read texts, so the shipped weights mean the same."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    def read(texts: list[bytes]) -> list[str]:
+        keep = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 or c in b"&+" else 32 for c in range(256))
+        return [" ".join(w.decode() for w in t.translate(keep).split() if not w.isdigit()) for t in texts]
+
+    texts = lowered([t for r in load_corpus() for t in (r.activity, r.description)])
+    texts += [b"", b"  ", b"2024 q1 2nd r&d +1 a+ &x x& ++ && a&&b 1 2 3", b"\x1e abc \x1f x\x1e", "café été".encode()]
+    reference = HashingVectorizer(n_features=BUCKETS, token_pattern=TOKEN, ngram_range=(1, 2), lowercase=False,
+                                  alternate_sign=False, norm=None, dtype=np.float32).transform(read(texts))
+    assert _same(hashed(texts), reference)
 
 
 def test_the_shipped_head_knows_the_corpus_words_and_pairs():
     head = shipped_model().ngrams
     assert head is not None
     rows = load_corpus()[::41]
-    s = head.scores(normalise([r.activity for r in rows]))
+    s = head.scores(lowered([r.activity for r in rows]))
     stage, review = s[:, 0] + head.bias[0], s[:, 2] + head.bias[1]
     clear = np.array([r.stage != "Review" for r in rows])
     up = np.array([r.stage == "Upstream" for r in rows])
@@ -33,7 +55,7 @@ def test_the_shipped_head_knows_the_corpus_words_and_pairs():
     # ... and the Review model reads the rows people call either stage as more likely so
     assert review[~clear].mean() > review[clear].mean() + 1
     # a word pair reads apart from its words: the same words in another order score otherwise
-    a = head.scores(normalise(["sales training", "training sales"]))[:, 0]
+    a = head.scores(lowered(["sales training", "training sales"]))[:, 0]
     assert a[0] != pytest.approx(a[1])
 
 
@@ -41,7 +63,7 @@ def test_saved_and_loaded_head_scores_the_same(tmp_path):
     rows = load_corpus()[:3000]
     built = NgramHead.fit([r.activity for r in rows], [r.description for r in rows], [r.stage for r in rows])
     loaded = NgramHead.load(built.save(tmp_path / "n.npz"))
-    texts = normalise(["Customer interviews about onboarding", "Retargeting ads for cart abandoners", ""])
+    texts = lowered(["Customer interviews about onboarding", "Retargeting ads for cart abandoners", ""])
     x, y = built.scores(texts), loaded.scores(texts)
     assert np.allclose(x, y, atol=2e-3)                 # float16 on disk
     assert (y[2] == 0.0).all()                          # no words: no score

@@ -34,7 +34,6 @@ from typing import Any
 
 from xlplugin.engine.stages.model import StageModel
 from xlplugin.engine.stages.model.head import tax_features
-from xlplugin.engine.stages.model.ngrams import read as read_ngrams
 
 UP, DOWN = 0, 1
 NAMES = ("Upstream", "Downstream")
@@ -228,7 +227,7 @@ def decide(model: StageModel, comp: Any, ev: Any, columns: dict[str, list[str]],
         texts = [*ev.texts, b""]
         used = np.unique(np.concatenate([ia, idd]))
         ng = np.zeros((len(texts), 4))
-        ng[used] = model.ngrams.scores(read_ngrams([texts[i] for i in used.tolist()]))
+        ng[used] = model.ngrams.scores([texts[i] for i in used.tolist()])
         logit = logit + NGRAM_WEIGHT * (ng[ia, 0] + ng[idd, 1] + model.ngrams.bias[0])
         ngram_review = ng[ia, 2] + ng[idd, 3] + model.ngrams.bias[1]
     similar = np.zeros(n)          # what activities worded like the row add (reasons name it)

@@ -21,6 +21,7 @@ bucket), L2 normalised.  Only the buckets with a weight are kept (ngrams.npz, ab
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,13 +40,8 @@ REVIEW_C = 1.0
 # head counts them, measured the same by source: the Review trade within 20 of 2,946 rows)
 COLUMNS = ("stage_act", "stage_desc", "review_act", "review_desc")
 _KEEP = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 or c in b"&+" else 32 for c in range(256))
-
-
-def _hasher() -> Any:
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    return HashingVectorizer(n_features=BUCKETS, token_pattern=TOKEN, ngram_range=(1, 2),
-                             lowercase=False, alternate_sign=False, norm=None, dtype="float32")
+_TOKEN = re.compile(TOKEN)
+_END = b"\x1e"                            # between two texts once joined (_KEEP makes a cell's own a space)
 
 
 def _tfidf(counts: Any, idf: Any) -> Any:
@@ -57,15 +53,51 @@ def _tfidf(counts: Any, idf: Any) -> Any:
     return normalize(counts, copy=False)
 
 
-def normalise(texts: list[str]) -> list[str]:
-    """Raw cell texts as the taxonomy scan reads them (label._joined), then read()."""
-    return read([t.lower().encode("utf-8", "replace") for t in texts])
+def lowered(texts: list[str]) -> list[bytes]:
+    """Raw cell texts lower-cased as the taxonomy scan has them (label._joined)."""
+    return [t.lower().encode("utf-8", "replace") for t in texts]
 
 
-def read(texts: list[bytes]) -> list[str]:
-    """Lower-cased texts (label._distinct_texts) as the head reads them: only a-z, 0-9, '&' and
-    '+'; a token of digits alone is a number and dropped."""
-    return [" ".join(w.decode("ascii") for w in t.translate(_KEEP).split() if not w.isdigit()) for t in texts]
+def hashed(texts: list[bytes]) -> Any:
+    """Sparse [n, BUCKETS] counts of the words and word pairs of lower-cased texts (lowered()):
+    only a-z, 0-9, '&' and '+' read, a word of digits alone dropped, then the matrix sklearn's
+    HashingVectorizer gives (TOKEN, word 1-2-grams, murmurhash3, no sign: the test says so).
+    Each distinct word and word pair is hashed once: hashing every one of every text, as the
+    vectorizer does, was most of the labeller's time on a plan of differently worded rows."""
+    import numpy as np
+    import pandas as pd
+    from scipy.sparse import csr_matrix
+    from sklearn.utils import murmurhash3_32
+
+    n = len(texts)
+    words = (b" " + _END + b" ").join(t.translate(_KEEP) for t in texts).split()
+    codes, uniq = pd.factorize(np.fromiter(words, dtype=object, count=len(words)))
+    # each distinct word's tokens as the hasher's pattern finds them (a token never spans a
+    # space, so per word is the same as per text); numbers and the end of a text have none
+    names: dict[str, int] = {}
+    per_word = [[] if w == _END or w.isdigit() else [names.setdefault(t, len(names)) for t in
+                                                     _TOKEN.findall(w.decode("ascii"))] for w in uniq]
+    count = np.fromiter(map(len, per_word), dtype=np.int64, count=len(per_word))
+    flat = np.fromiter((t for ts in per_word for t in ts), dtype=np.int64, count=int(count.sum()))
+    start = np.cumsum(count) - count
+    ends = np.flatnonzero(uniq == _END) if len(uniq) else np.zeros(0, np.int64)
+    text_of_word = np.cumsum(codes == ends[0]) if len(ends) else np.zeros(len(codes), np.int64)
+    k = count[codes]
+    first = np.repeat(np.cumsum(k) - k, k)
+    tok = flat[np.repeat(start[codes], k) + np.arange(int(k.sum())) - first]
+    row = np.repeat(text_of_word, k)
+    # adjacent tokens of one text make a pair, each distinct pair hashed once
+    same = row[1:] == row[:-1]
+    pair, pairs = pd.factorize(tok[:-1][same] * max(len(names), 1) + tok[1:][same])
+    token = list(names)
+    feature = token + [f"{token[p // len(names)]} {token[p % len(names)]}" for p in pairs.tolist()]
+    h = np.fromiter((murmurhash3_32(f, 0) for f in feature), dtype=np.int64, count=len(feature))
+    bucket = np.where(h == -2 ** 31, (2 ** 31 - 1 - (BUCKETS - 1)) % BUCKETS, np.abs(h) % BUCKETS)
+    rows = np.concatenate([row, row[:-1][same]])
+    cols = bucket[np.concatenate([tok, len(names) + pair])]
+    out = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, BUCKETS))
+    out.sum_duplicates()
+    return out
 
 
 @dataclass
@@ -74,12 +106,12 @@ class NgramHead:
     weights: Any        # [BUCKETS, 4] float32: COLUMNS
     bias: Any           # [2]: the stage model's and the Review model's intercepts
 
-    def counts(self, texts: list[str]) -> Any:
-        """Sparse [n, BUCKETS] TF-IDF rows of already normalised texts."""
-        return _tfidf(_hasher().transform(texts), self.idf)
+    def counts(self, texts: list[bytes]) -> Any:
+        """Sparse [n, BUCKETS] TF-IDF rows of lower-cased texts (lowered())."""
+        return _tfidf(hashed(texts), self.idf)
 
-    def scores(self, texts: list[str]) -> Any:
-        """[n, 4] per normalised text, the COLUMNS without the intercepts."""
+    def scores(self, texts: list[bytes]) -> Any:
+        """[n, 4] per lower-cased text (lowered()), the COLUMNS without the intercepts."""
         import numpy as np
 
         return np.asarray(self.counts(texts) @ self.weights, dtype=np.float64)
@@ -95,8 +127,7 @@ class NgramHead:
         from scipy.sparse import csr_matrix, hstack, vstack
         from sklearn.linear_model import LogisticRegression
 
-        acts, descs = normalise(acts), normalise(descs)
-        raw_a, raw_d = _hasher().transform(acts), _hasher().transform(descs)
+        raw_a, raw_d = hashed(lowered(acts)), hashed(lowered(descs))
         # idf over every text the head trains on (smooth, as TfidfTransformer's)
         both = vstack([raw_a, raw_d]).tocsr()
         df = np.bincount(both.indices, minlength=BUCKETS)
