@@ -1,18 +1,17 @@
 """The corpus's rows as neighbours (model/neighbours.py): the vote decide.py adds for rows the
-head is unsure of, on the shipped files and on the sources kept out of training."""
+head is unsure of, on the shipped files and on the sources kept out of training (with and
+without the vote: test_label_corpus.py)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from benchmarks.bench_label import CORPUS_MODES, evaluate, fresh_rows
+from benchmarks.bench_label import fresh_rows
 from xlplugin.engine.stages.label import label_texts
-from xlplugin.engine.stages.model import StageModel, shipped_model, shipped_vectors
 from xlplugin.engine.stages.model import neighbours as nb
+from xlplugin.engine.stages.model import shipped_model, shipped_vectors
 from xlplugin.engine.stages.model.neighbours import Neighbours
 from xlplugin.engine.stages.model.train import load_corpus
-from xlplugin.engine.stages.taxonomy import load_taxonomy
 
 
 def test_shipped_neighbours_hold_the_training_corpus():
@@ -67,24 +66,6 @@ def test_saved_and_loaded_neighbours_vote_the_same(tmp_path):
     assert np.allclose(built.votes(q), loaded.votes(q), atol=1e-5)
     assert loaded.votes(q)[2] == 0.0                             # no words: no vote
     assert Neighbours.load(tmp_path / "missing.npz") is None
-
-
-@pytest.mark.parametrize("mode", ["name + description", "name only"])
-def test_the_vote_earns_its_place_on_sources_never_trained_on(mode):
-    rows = fresh_rows()
-    tax = load_taxonomy()
-    model = shipped_model()
-    fields = CORPUS_MODES[mode]
-    with_vote = evaluate(rows, fields, mode, tax, stage_model=model)
-    without = evaluate(rows, fields, mode, tax, stage_model=StageModel(model.vectors, model.head, None, model.ngrams))
-
-    def right(r):       # every row: a clear one with its stage, an ambiguous one with Review
-        return r.accuracy * r.n_clear + r.ambiguous["Review"]
-
-    # the neighbours decide unsure rows and, with the Review head, send wording people call
-    # either stage to Review: both count
-    assert right(with_vote) >= right(without)
-    assert with_vote.confidently_wrong <= without.confidently_wrong + 0.005
 
 
 def test_a_reason_names_the_vote_when_it_helped_decide():

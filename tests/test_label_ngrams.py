@@ -1,17 +1,16 @@
 """The n-gram head (model/ngrams.py): the words and word pairs themselves, beside the vectors;
-on the shipped file, through a save and load, and on sources kept out of training."""
+on the shipped file and through a save and load (on the sources kept out of training:
+test_label_corpus.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from benchmarks.bench_label import CORPUS_MODES, evaluate, fresh_rows
 from xlplugin.engine.stages.label import label_texts
-from xlplugin.engine.stages.model import StageModel, shipped_model
+from xlplugin.engine.stages.model import shipped_model
 from xlplugin.engine.stages.model.ngrams import BUCKETS, TOKEN, NgramHead, hashed, lowered
 from xlplugin.engine.stages.model.train import load_corpus
-from xlplugin.engine.stages.taxonomy import load_taxonomy
 
 
 def _same(a, b) -> bool:
@@ -70,22 +69,6 @@ def test_saved_and_loaded_head_scores_the_same(tmp_path):
     assert (y[:2, :2] != 0).all() and (y[:2, 2:] != 0).all()
     assert loaded.bias == pytest.approx(built.bias)
     assert NgramHead.load(tmp_path / "missing.npz") is None
-
-
-@pytest.mark.parametrize("mode", ["name + description", "name only"])
-def test_the_head_earns_its_place_on_sources_never_trained_on(mode):
-    rows = fresh_rows()
-    tax = load_taxonomy()
-    model = shipped_model()
-    fields = CORPUS_MODES[mode]
-    with_it = evaluate(rows, fields, mode, tax, stage_model=model)
-    without = evaluate(rows, fields, mode, tax, stage_model=StageModel(model.vectors, model.head, model.neighbours))
-
-    def right(r):       # every row: a clear one with its stage, an ambiguous one with Review
-        return r.accuracy * r.n_clear + r.ambiguous["Review"]
-
-    assert right(with_it) >= right(without)
-    assert with_it.confidently_wrong <= without.confidently_wrong + 0.005
 
 
 def test_a_plan_row_labels_the_same_alone_and_among_others():
