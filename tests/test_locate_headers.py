@@ -38,6 +38,12 @@ from xlplugin.file.read import open_workbook
     ("クリック率", "ctr"), ("開始日", "start"),
     ("活动名称", "activity"), ("预算", "budget"), ("实际花费", "actual"), ("点击率", "ctr"), ("展示次数", "impressions"),
     ("開始日期", "start"),
+    # Russian (agency media plans: currency, VAT and "per" in the header)
+    ("Площадка", "channel"), ("Размещение", "placement"), ("ЦА", "audience"), ("Период размещения", "period"),
+    ("Бюджет без НДС, руб.", "budget"), ("Стоимость, руб. без НДС", "budget"), ("Прогноз показов", "impressions"),
+    ("Кол-во кликов", "clicks"), ("Стоимость 1000 показов", "cpm"), ("Стоимость за клик, руб.", "cpc"),
+    ("Охват, чел.", "reach"), ("Дата начала", "start"), ("Название кампании", "activity"),
+    ("Расходы за период", "actual"),
 ])
 def test_header_means(header: str, field: str) -> None:
     m = vocabulary().match(header)
@@ -45,7 +51,9 @@ def test_header_means(header: str, field: str) -> None:
 
 
 @pytest.mark.parametrize("header", ["Location", "Budget %", "Share of budget", "Trade show booth",
-                                    "Customer marketing team notes", "Company", "Email"])
+                                    "Customer marketing team notes", "Company", "Email",
+                                    # a unit price is not the budget; a total row's label is no header
+                                    "Стоимость за единицу, руб.", "Цена за единицу", "Итого"])
 def test_not_a_field(header: str) -> None:
     assert vocabulary().match(header) is None
 

@@ -466,6 +466,37 @@ def recruitment_media_plan(path: Path) -> None:
     wb.close()
 
 
+def media_plan_ru(path: Path) -> None:
+    """A Russian agency media plan: client, brand and period as a key/value block, the header at
+    row 9 (Площадка, Размещение, Таргетинг ...; unit cost and money with currency and VAT in
+    the header), a total row (Итого) and a note under it."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Медиаплан")
+    ws.write("A1", "Медиаплан: весенняя кампания 2027", f["title"])
+    for r, (k, v) in enumerate([("Клиент:", "ООО «Ромашка»"), ("Бренд:", "Ромашка Чай"),
+                                ("Период кампании:", "01.03.2027 – 31.05.2027"), ("Валюта:", "руб."),
+                                ("Агентство:", "Медиа Плюс")], start=2):
+        ws.write(r, 0, k, f["bold"])
+        ws.write(r, 1, v)
+    ws.write_row(8, 0, ["№", "Площадка", "Размещение", "Формат", "Таргетинг", "Период размещения",
+                        "Модель закупки", "Кол-во", "Стоимость за единицу, руб.", "Бюджет без НДС, руб.",
+                        "Прогноз показов", "Прогноз кликов", "CTR, %", "Комментарий"], f["head"])
+    _rows(ws, 9, 0, [
+        [1, "Яндекс Директ", "Поиск", "Текстово-графическое объявление", "Ж 25-45, Москва", "март–май",
+         "CPC", 12000, 35, "=H10*I10", None, 12000, 0.04, "брендовые запросы"],
+        [2, "VK Реклама", "Лента", "Карусель", "Ж 25-45, РФ", "март–апрель", "CPM", 1500, 180, "=H11*I11 / 1",
+         1500000, 9000, 0.006, None],
+        [3, "Ozon", "Баннер на главной", "Баннер 1200x300", "Покупатели чая", "май", "Фикс", 1, 450000,
+         "=H12*I12", 2500000, 7500, 0.003, "пакет «Весна»"],
+        [4, "Telegram Ads", "Каналы о еде", "Текст 160 знаков", "Интересы: кулинария", "март–май", "CPM", 800,
+         250, "=H13*I13", 800000, 2400, 0.003, None],
+        ["Итого", None, None, None, None, None, None, None, None, "=SUM(J10:J13)", "=SUM(K10:K13)",
+         "=SUM(L10:L13)", None, None],
+    ], f)
+    ws.write(15, 0, "Стоимость указана без НДС и агентской комиссии.", f["sub"])
+    wb.close()
+
+
 # --- plans in other languages -----------------------------------------------------------------
 
 def _simple(sheet: str, head: list[str], rows: list[list], title: str | None = None) -> Callable[[Path], None]:
@@ -610,6 +641,11 @@ GALLERY: list[Case] = [
     C("recruitment_media_plan", recruitment_media_plan, "Media Plan", 3, "media_plan",
       {"Vehicle": "channel", "Placement": "placement", "Insertions": "units", "Net Cost": "budget"}, 3,
       errors={("XP203", "H6")}),
+    C("media_plan_ru", media_plan_ru, "Медиаплан", 9, "media_plan",
+      {"Площадка": "channel", "Размещение": "placement", "Формат": "category", "Таргетинг": "audience",
+       "Период размещения": "period", "Кол-во": "units", "Бюджет без НДС, руб.": "budget",
+       "Прогноз показов": "impressions", "Прогноз кликов": "clicks", "CTR, %": "ctr",
+       "Комментарий": "description"}, 4),
     C("plan_pt", plan_pt, "Plano de Marketing", 3, "activity_plan",
       {"Atividade": "activity", "Data de início": "start", "Orçamento (R$)": "budget", "Realizado": "actual"}, 2),
     C("plan_fr", plan_fr, "Plan d'actions", 1, "activity_plan",

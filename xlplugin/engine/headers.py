@@ -30,15 +30,16 @@ _CURRENCY = re.compile(r"[$€£¥₹₩₽¢₫]")
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]|\{[^}]*\}|（[^）]*）")
 _WORDS = re.compile(r"[^\W_]+")
 _UNIT_TOKENS = {"usd", "eur", "gbp", "jpy", "cad", "aud", "chf", "inr", "nzd", "sek", "k", "000s",
-                "in", "amount", "vnd", "brl", "mxn", "cny", "rmb", "krw", "dkk", "nok", "pln"}
+                "in", "amount", "vnd", "brl", "mxn", "cny", "rmb", "krw", "dkk", "nok", "pln",
+                "руб", "rub", "р", "тыс", "чел"}
 # Words that make a header a rate, ratio or share: such a header never matches a plain
 # amount or count synonym ("Cost per Click" is not a cost, "Conversion_Rate" not conversions).
 _RATE_WORDS = {"per", "rate", "ratio", "pct", "percent", "percentage", "share", "por", "par",
-               "pro", "taux", "tasa", "taxa", "tasso", "ty", "moi", "quote", "je"}
+               "pro", "taux", "tasa", "taxa", "tasso", "ty", "moi", "quote", "je", "за"}
 _RATE_CHARS = set("率比每単")
 _STOP = {"of", "the", "a", "an", "de", "del", "la", "el", "los", "las", "do", "da", "dos", "das",
          "des", "du", "le", "les", "der", "die", "van", "het", "di", "della", "dei", "e",
-         "y", "et", "und", "en", "for", "to"}
+         "y", "et", "und", "en", "for", "to", "и", "в", "на", "руб", "rub", "тыс"}
 _MODIFIERS = {"total", "sum", "net", "gross", "avg", "average", "overall", "grand", "estimated", "est",
               "planned", "actual"}
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")

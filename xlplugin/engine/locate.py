@@ -445,13 +445,14 @@ def _is_blank_row(line: list[model.CellValue], j1: int, j2: int) -> bool:
 
 
 def _is_total_label(v: model.CellValue) -> bool:
-    """'Total', 'Grand total', 'OVERALL', 'Paid media total', 'Gesamt', '合計'."""
+    """'Total', 'Grand total', 'OVERALL', 'Paid media total', 'Gesamt', '合計', 'Итого'."""
     return type(v) is str and "\n" not in v and len(v) <= 60 and bool(_total_labels([v]))
 
 
 _TOTAL_START = re.compile(
     r"^[ \t]*(?:grand ?total|sub-? ?total|totals?|sum|overall|total general|gesamt\w*|summe|tong cong|"
-    r"tổng cộng|tổng|totale|totaal|合計|合计|总计|總計|小計|小计)\b", re.I | re.M)
+    r"tổng cộng|tổng|totale|totaal|合計|合计|总计|總計|小計|小计|итого|всего|общий итог|итог|"
+    r"промежуточный итог)\b", re.I | re.M)
 _END_WORDS = ("total", "totals", "subtotal", "gesamt", "totale", "totaal")
 # A label ending in a totals word, matched on the reversed text: anchored at line starts,
 # the regex engine tries one place per line instead of every character (3x faster).
