@@ -121,6 +121,21 @@ def test_text_dates_take_the_columns_order():
         'start date is text "03/01/2027", read as 2027-01-03 (day first)'
 
 
+def test_dates_as_eight_digits_read_as_yyyymmdd():
+    """Ad platforms and databases export 20270301 for 2027-03-01, as a number or as text."""
+    grid, plan = _grid_plan([["a", 20270301, 1], ["b", "20270302", 1], ["c", 20271302, 1], ["d", 12345678, 1]])
+    parsed = parse_plan(grid, plan)
+    assert list(parsed.frame["start"][:2]) == [pd.Timestamp("2027-03-01"), pd.Timestamp("2027-03-02")]
+    assert parsed.frame["start"][2:].isna().all()
+    assert [(f.rule, f.cell, f.message) for f in parsed.findings] == [
+        ("XP105", "B2", "start date is the number 20270301, read as the date 2027-03-01 (yyyymmdd)"),
+        ("XP104", "B3", 'start date is text "20270302", read as 2027-03-02 (yyyymmdd)'),
+        # no 13th month, no year 1234: an error, the number shown as typed
+        ("XP103", "B4", "start date must be a date, found the number 20271302"),
+        ("XP103", "B5", "start date must be a date, found the number 12345678"),
+    ]
+
+
 def test_odd_values_in_every_kind_of_column():
     grid, plan = _grid_plan([
         [1001.0, dt.datetime(2027, 1, 5, 9, 30), True],

@@ -497,6 +497,21 @@ def media_plan_ru(path: Path) -> None:
     wb.close()
 
 
+def amazon_ads_daily_zh(path: Path) -> None:
+    """A Chinese ad platform's daily export: dates as yyyymmdd numbers (20270301), a total row
+    (总计) right under the header, then one row per day and campaign."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Sheet1")
+    ws.write_row(0, 0, ["广告日期", "广告活动名称", "展示量", "点击量", "花费", "销售额"])
+    ws.write_row(1, 0, ["总计", None, 2_250_000, 27_000, 13_500, 54_000])
+    days = [20270301, 20270302, 20270303]
+    rows = [[d, name, imp, clk, cost, sales] for d in days
+            for name, imp, clk, cost, sales in (("春季新品-自动投放", 500_000, 6_000, 3_000, 12_000),
+                                                ("品牌词-手动投放", 250_000, 3_000, 1_500, 6_000))]
+    _rows(ws, 2, 0, rows, f)
+    wb.close()
+
+
 # --- plans in other languages -----------------------------------------------------------------
 
 def _simple(sheet: str, head: list[str], rows: list[list], title: str | None = None) -> Callable[[Path], None]:
@@ -646,6 +661,10 @@ GALLERY: list[Case] = [
        "Период размещения": "period", "Кол-во": "units", "Бюджет без НДС, руб.": "budget",
        "Прогноз показов": "impressions", "Прогноз кликов": "clicks", "CTR, %": "ctr",
        "Комментарий": "description"}, 4),
+    C("amazon_ads_daily_zh", amazon_ads_daily_zh, "Sheet1", 1, "performance_log",
+      {"广告日期": "start", "广告活动名称": "activity", "展示量": "impressions", "点击量": "clicks",
+       "花费": "actual", "销售额": "revenue"}, 6,
+      warnings={("XP105", f"A{r}") for r in range(3, 9)}),
     C("plan_pt", plan_pt, "Plano de Marketing", 3, "activity_plan",
       {"Atividade": "activity", "Data de início": "start", "Orçamento (R$)": "budget", "Realizado": "actual"}, 2),
     C("plan_fr", plan_fr, "Plan d'actions", 1, "activity_plan",

@@ -188,7 +188,24 @@ def read_date(text: str, dayfirst: bool | None = None) -> tuple[dt.datetime | No
             return dt.datetime.strptime(s, f), "month name"
         except ValueError:
             continue
+    if s.isdigit():
+        d = yyyymmdd(int(s))
+        if d is not None:
+            return d, "yyyymmdd"
     return None, ""
+
+
+def yyyymmdd(v: float) -> dt.datetime | None:
+    """20270301 as 2027-03-01: the date as eight digits, as ad platforms and databases export
+    it (Amazon Ads, Baidu, SQL dumps); None unless it is a whole number naming a real day in
+    the years a plan's date can fall in."""
+    if not float(v).is_integer():
+        return None
+    n = int(v)
+    y, md = divmod(n, 10_000)
+    if not _SERIAL_YEARS[0] <= y <= _SERIAL_YEARS[1]:
+        return None
+    return _mk(y, md // 100, md % 100)
 
 
 def _mk(y: int, m: int, d: int) -> dt.datetime | None:
@@ -349,8 +366,13 @@ def _date_column(ctx: _Ctx, rows: list[int], vals: list[CellValue], date1904: bo
                 ctx.add("XP105", "warning", row, v,
                         f"{ctx.field} is the number {v:g}, read as the date {_iso(d)}",
                         "format the cell as a date (Home > Number Format > Short Date)")
+            elif (d := yyyymmdd(v)) is not None:
+                out[i] = pd.Timestamp(d).to_datetime64()
+                ctx.add("XP105", "warning", row, v,
+                        f"{ctx.field} is the number {v:.15g}, read as the date {_iso(d)} (yyyymmdd)",
+                        f"type {_iso(d)} in a date-formatted cell: Excel sorts and filters the number, not the date")
             else:
-                ctx.add("XP103", "error", row, v, f"{ctx.field} must be a date, found the number {v:g}",
+                ctx.add("XP103", "error", row, v, f"{ctx.field} must be a date, found the number {v:.15g}",
                         hint)
         else:
             ctx.add("XP103", "error", row, v, f"{ctx.field} must be a date, found {_show(v)}", hint)

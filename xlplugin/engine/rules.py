@@ -50,7 +50,8 @@ RULES: tuple[Rule, ...] = (
          "differently in the US and in Europe.",
          'Start Date: "03/01/2027"', "Start Date: 2027-03-01 (a real date cell)"),
     Rule("XP105", "date-as-serial", "warning",
-         "A date column holds a plain number (an Excel date serial without a date format).",
+         "A date column holds a plain number (an Excel date serial without a date format, or the "
+         "date as eight digits, yyyymmdd, as ad platforms export it).",
          "Readers see 46447 instead of a date; a pasted serial is easy to get wrong by a day or a "
          "century (1900 vs 1904 date systems).",
          "Start Date: 46447", "Start Date: 2027-03-01 (same value, formatted as a date)"),
