@@ -27,6 +27,10 @@ from xlplugin.engine.layouts import period_columns, period_label, weekday, weekd
     ({"channel", "activity", "placement", "units", "start", "end", "budget", "audience"}, 0, "media_plan"),
     ({"activity", "owner", "start", "end", "audience", "channel", "budget", "status"}, 0, "activity_plan"),
     ({"start", "channel", "category", "objective", "budget", "kpi"}, 0, "activity_plan"),
+    # campaigns with dates and their rates and returns: results, not a plan
+    ({"activity", "start", "end", "channel", "ctr", "conversion_rate", "roi"}, 0, "performance_log"),
+    # a plan with its targets and one rate beside stays a plan
+    ({"activity", "owner", "start", "end", "budget", "kpi", "target", "ctr"}, 0, "activity_plan"),
 ])
 def test_classify(fields: set[str], periods: int, kind: str) -> None:
     assert classify(fields, periods) == kind

@@ -327,6 +327,18 @@ def campaign_performance(path: Path) -> None:
     wb.close()
 
 
+def campaign_dataset(path: Path) -> None:
+    """A public campaign dataset: dates per campaign, rates and returns, and a column of audience
+    words whose header holds a conversions word ('Customer Demographics')."""
+    _simple("Marketing Data", ["Campaign Name", "Start", "End", "Channel", "CTR", "Conversion Rate", "ROI",
+                               "Customer Demographics", "Location"],
+            [["Spring Sale", D(2027, 3, 1), D(2027, 3, 31), "Email", 0.031, 0.052, 1.8, "Young Adults", "Leeds"],
+             ["Brand Push", D(2027, 4, 1), D(2027, 5, 15), "Social", 0.012, 0.009, 0.4, "Seniors", "York"],
+             ["Back to School", D(2027, 8, 1), D(2027, 9, 10), "Search", 0.044, 0.061, 2.6, "Parents", "Hull"],
+             ["Summer Deals", D(2027, 6, 1), D(2027, 6, 30), "Display", 0.008, 0.011, 0.7, "Young Adults",
+              "Bath"]])(path)
+
+
 def daily_social_metrics(path: Path) -> None:
     """One row per day and platform: the date names the row."""
     wb, f = _book(path)
@@ -633,6 +645,9 @@ GALLERY: list[Case] = [
     C("campaign_performance", campaign_performance, "Campaign Results", 4, "performance_log",
       {"Campaign_Name": "activity", "Ad_Spend": "actual", "Conversion_Rate": "conversion_rate", "ROAS": "roas",
        "Impressions": "impressions"}, 5, errors={("XP209", "E8")}),
+    C("campaign_dataset", campaign_dataset, "Marketing Data", 1, "performance_log",
+      {"Campaign Name": "activity", "Start": "start", "End": "end", "CTR": "ctr", "Conversion Rate": "conversion_rate",
+       "ROI": "roi", "Customer Demographics": None}, 4),
     C("daily_social_metrics", daily_social_metrics, "Daily", 1, "performance_log",
       {"Date": "start", "Platform": "channel", "Reach": "reach", "Engagements": "engagement",
        "Link Clicks": "clicks"}, 20),

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection
 
 METRICS = frozenset({"impressions", "clicks", "leads", "conversions", "revenue", "reach", "engagement",
-                     "ctr", "cpc", "cpm", "cpa", "conversion_rate", "roas", "result"})
+                     "ctr", "cpc", "cpm", "cpa", "conversion_rate", "roas", "roi", "result"})
+# Rates and returns per row are results a campaign has had: a plan sets targets, a log reports these.
+RATES = frozenset({"ctr", "cpc", "cpm", "cpa", "conversion_rate", "roas", "roi"})
 MONEY = frozenset({"budget", "actual", "forecast", "variance"})
 # Fields that can name a row (what a finding or a Summary line calls it).
 LABEL_FIELDS = ("activity", "category", "channel", "placement", "id", "description")
@@ -30,13 +32,14 @@ def kind_scores(fields: Collection[str], periods: int = 0) -> dict[str, float]:
     metrics = len(f & METRICS)
     money = len(f & MONEY)
     dated = has("start") + has("end")
+    rates = len(f & RATES)
     return {
         # dates and a planned budget, an owner, an objective: things to do
         "activity_plan": (1.0 * has("start") + 1.0 * has("end") + 0.75 * has("budget") + 0.5 * has("owner")
                           + 0.5 * has("objective") + 0.5 * has("kpi") + 0.5 * has("stage")
                           + 0.25 * has("activity") + 0.25 * has("status") + 0.25 * has("target")
                           + (1.0 if has("start") and has("end") else 0.0)
-                          - 1.0 * has("placement") - 0.5 * has("units")
+                          - 1.0 * has("placement") - 0.5 * has("units") - 0.5 * rates
                           + (2.0 if has("start") and has("end") and has("budget") else 0.0)),
         # amounts by line item or category, often by month or quarter, no dates per row
         "budget": (0.0 if not (money or periods >= 3) else

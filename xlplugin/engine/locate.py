@@ -24,7 +24,7 @@ from xlplugin.config import Config
 from xlplugin.engine.headers import Synonyms, Vocabulary, load_synonyms, normalize_header, vocabulary
 from xlplugin.engine.kinds import LABEL_FIELDS, classify, kind_name
 from xlplugin.engine.layouts import period_columns, weekday_columns
-from xlplugin.engine.parse import read_number
+from xlplugin.engine.parse import PLACEHOLDERS, read_number
 from xlplugin.errors import PlanNotFound, UnreadableWorkbook, XlpluginError
 from xlplugin.model import WorkbookSource as Workbook
 from xlplugin.model import as_text, parse_range, parse_sqref, split_sheet_ref
@@ -351,6 +351,7 @@ def _sheet_candidates(wb: Workbook, sheet: str, vocab: Vocabulary) -> list[Candi
     out += [_table_candidate(wb, t, vocab) for t in tables]
     for c in out:
         _unheaded_labels(grid, c)
+        _words_are_no_numbers(grid, c)
     named = _named_like_plan(sheet)
     for c in out:
         c.named = named
@@ -374,6 +375,23 @@ def _unheaded_labels(grid: model.Grid, c: Candidate) -> None:
                                          matched="(row labels, no header)"))
         c.first_col = col
         c.generic = c.generic | {col}
+
+
+def _words_are_no_numbers(grid: model.Grid, c: Candidate, sample: int = 30) -> None:
+    """A header that only holds a number field's word ('Customer Demographics' holds
+    'Customers', a conversions synonym) over a column of words ('Young Adults', 'Seniors') is
+    not that field: the column is left unmatched, so its words are no number errors.  A header
+    that is the synonym itself ('Budget') keeps its field, whatever is typed below it."""
+    for col in c.columns:
+        if col.col not in c.loose or col.field not in model.NUMBER_FIELDS:
+            continue
+        below = [grid.value(r, col.col) for r in range(c.header_row + 1, c.header_row + 1 + sample)]
+        filled = [v for v in below if v is not None and not (isinstance(v, str) and not v.strip())]
+        words = [v for v in filled if isinstance(v, str) and v.strip().casefold() not in PLACEHOLDERS
+                 and read_number(v) is None]
+        if len(filled) >= 3 and len(words) >= 0.8 * len(filled):
+            col.field, col.matched = None, ""
+            c.loose = c.loose - {col.col}
 
 
 def _stop_row(grid: model.Grid, c: Candidate, others: list[Candidate]) -> int | None:
