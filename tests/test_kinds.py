@@ -40,6 +40,8 @@ def test_classify(fields: set[str], periods: int, kind: str) -> None:
     ("Jan", "Jan"), ("February 2027", "February 2027"), ("Q3", "Q3"), ("Q1 2027", "Q1 2027"), ("2027-01", "2027-01"),
     ("Jan-27", "Jan-27"), ("Tháng 1", "Tháng 1"), ("1月", "1月"), ("Enero", "Enero"), ("Week 1", "Week 1"),
     (dt.date(2027, 3, 1), "2027-03-01"), ("Budget", None), ("Janitor", None), ("Marketing", None),
+    ("Январь", "Январь"), ("Май 2027", "Май 2027"), ("II кв.", "II кв."), ("Неделя 3", "Неделя 3"),
+    ("Маркетинг", None), ("Мартовская акция", None),
 ])
 def test_period_label(value, label) -> None:
     assert period_label(value) == label

@@ -590,6 +590,19 @@ def budget_es_months(path: Path) -> None:
     wb.close()
 
 
+def budget_ru_months(path: Path) -> None:
+    """A Russian budget: cost lines down, months across (in Russian), a total column and a total row."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Бюджет")
+    ws.write("A1", "Бюджет маркетинга на I квартал 2027, тыс. руб.", f["title"])
+    ws.write_row(2, 0, ["Статья расходов", "Январь", "Февраль", "Март", "Итого"], f["head"])
+    _rows(ws, 3, 0, [["Контекстная реклама", 300, 300, 350, "=SUM(B4:D4)"],
+                     ["Таргетированная реклама", 200, 250, 250, "=SUM(B5:D5)"],
+                     ["Выставки", 0, 1200, 0, "=SUM(B6:D6)"],
+                     ["Итого", "=SUM(B4:B6)", "=SUM(C4:C6)", "=SUM(D4:D6)", "=SUM(E4:E6)"]], f)
+    wb.close()
+
+
 def strategy_sheet(path: Path) -> None:
     """The issue's strategy sheet: Date, Platform, Activity Type, Objective, Budget, KPIs."""
     _simple("Strategy", ["Date", "Platform", "Activity Type", "Objective", "Budget", "KPIs"],
@@ -637,6 +650,8 @@ GALLERY: list[Case] = [
       {"": "activity", "Spend": "actual", "Impressions": "impressions", "Conversions": "conversions"}, 3),
     C("budget_es_months", budget_es_months, "Presupuesto", 3, "budget",
       {"Concepto": "activity", "Total": "budget"}, 3, periods=4),
+    C("budget_ru_months", budget_ru_months, "Бюджет", 3, "budget", {"Статья расходов": "activity", "Итого": "budget"}, 3,
+      periods=3),
     C("strategy_sheet", strategy_sheet, "Strategy", 1, "activity_plan",
       {"Date": "start", "Platform": "channel", "Activity Type": "category", "Objective": "objective",
        "Budget": "budget", "KPIs": "kpi"}, 2, errors={("XP201", None)}),  # no End Date (Activity Type names the rows)

@@ -33,11 +33,12 @@ for _i, _names in enumerate([
     for _n in _names.split():
         _MONTHS.setdefault(_n, _i)
 
-_QUARTER = re.compile(r"^(?:q|t|quarter|trimestre|quartal|kwartaal|quy)\s*([1-4])(?:\s*(?:fy)?\s*'?\d{2,4})?$")
+_QUARTER = re.compile(r"^(?:q|t|quarter|trimestre|quartal|kwartaal|quy)\s*([1-4])(?:\s*(?:fy)?\s*'?\d{2,4})?$"
+                      r"|^([1-4]|i{1,3}|iv)\s*кв(?:артал)?\.?(?:\s*\d{4})?$")
 _QUARTER_2 = re.compile(r"^(?:fy\s*)?'?\d{2,4}\s*q([1-4])$")
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$|^(\d{1,2})[-/.](\d{4})$")
 _NUMBERED = re.compile(r"^(?:month|mes|mois|monat|mese|maand|thang|week|semana|semaine|woche|settimana|"
-                       r"wk|w|m|p|period|periodo|periode|tuan)\s*(\d{1,2})$")
+                       r"wk|w|m|p|period|periodo|periode|tuan|месяц|неделя|нед)\s*(\d{1,2})$")
 _CJK_MONTH = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]|十[一二])\s*月(?:份)?$")
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -64,6 +65,18 @@ def _fold(text: str) -> str:
         return text.lower().strip(" .:")
     s = unicodedata.normalize("NFKD", text.casefold().replace("đ", "d"))
     return "".join(ch for ch in s if not unicodedata.combining(ch)).strip(" .:")
+
+
+# Russian names, folded as cells are ('май' reads 'маи'): months, then weekdays.
+for _i, _names in enumerate(["январь янв", "февраль фев февр", "март мар", "апрель апр", "май", "июнь июн",
+                             "июль июл", "август авг", "сентябрь сен сент", "октябрь окт", "ноябрь ноя нояб",
+                             "декабрь дек"], start=1):
+    for _n in _names.split():
+        _MONTHS.setdefault(_fold(_n), _i)
+for _i, _names in enumerate(["понедельник пн", "вторник вт", "среда ср", "четверг чт", "пятница пт",
+                             "суббота сб", "воскресенье вс"]):
+    for _n in _names.split():
+        _WEEKDAYS.setdefault(_fold(_n), _i)
 
 
 def period_label(v: CellValue) -> str | None:
