@@ -282,6 +282,30 @@ def event_budget_side_by_side(path: Path) -> None:
     wb.close()
 
 
+def event_budget_template_tables(path: Path) -> None:
+    """An event budget template: expense Tables side by side (Site beside Refreshments) and below
+    them a Table still blank (Program: five empty rows waiting to be filled in)."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Expenses")
+    ws.write("A1", "Event budget", f["title"])
+    ws.write("A3", "Total expenses", f["bold"])
+    ws.write_formula("B3", "=SUM(C8:C12,G8:G11)")
+
+    def table(row: int, col: int, name: str, head: str, data: list[list], blank: int = 0) -> None:
+        rows = data + [[None, None, None]] * blank
+        ws.add_table(row, col, row + len(rows), col + 2,
+                     {"name": name, "data": rows, "columns": [{"header": head}, {"header": "Estimated"},
+                                                               {"header": "Actual"}]})
+
+    table(6, 0, "SiteExpenses", "Site", [["Room and hall fees", 4000, 4200], ["Site staff", 1200, 1100],
+                                         ["Equipment", 800, 950], ["Tables and chairs", 300, 300],
+                                         ["Security", 500, 450]])
+    table(6, 4, "RefreshmentExpenses", "Refreshments", [["Food", 2500, 2650], ["Drinks", 900, 870],
+                                                        ["Linens", 150, 150], ["Staff and gratuities", 400, 420]])
+    table(13, 0, "ProgramExpenses", "Program", [], blank=5)
+    wb.close()
+
+
 def budget_by_team_quarters(path: Path) -> None:
     """Teams down, quarters across (no header over the team column)."""
     wb, f = _book(path)
@@ -644,6 +668,8 @@ GALLERY: list[Case] = [
       {"Item": "activity", "Estimated": "budget", "Actual": "actual"}, 8, table="T_Advertising"),
     C("event_budget_side_by_side", event_budget_side_by_side, "Event Budget", 3, "budget",
       {"Expense Item": "activity", "Estimated": "budget", "Actual": "actual"}, 10),
+    C("event_budget_template_tables", event_budget_template_tables, "Expenses", 7, "budget",
+      {"Site": "channel", "Estimated": "budget", "Actual": "actual"}, 5, table="SiteExpenses"),
     C("budget_by_team_quarters", budget_by_team_quarters, "Team budgets", 3, "budget",
       {"Team": "owner", "FY Total": "budget"}, 3, periods=4),
     C("channel_report_no_label_header", channel_report_no_label_header, "Report", 3, "performance_log",

@@ -111,14 +111,16 @@ class Candidate:
 
     @property
     def score(self) -> float:
-        """Ranking: evidence, a row label, data below, an Excel Table's explicit structure."""
+        """Ranking: evidence, a row label, data below, an Excel Table's explicit structure (with data)."""
         s = self.evidence + (0.5 if self.label is not None else 0.0)
         s += min(self.rows, ROWS_LOOKAHEAD) / ROWS_LOOKAHEAD + math.log1p(self.rows) * 0.1
         # Columns nobody recognises widen a candidate for nothing (two tables side by side
         # read as one): the tighter table wins.
         s -= 0.2 * sum(1 for c in self.columns
                        if not c.field and c.col not in self.periods and c.col not in self.weekdays)
-        return s + (1.0 if self.table is not None else 0.0)
+        # an Excel Table's structure says "a table", but one whose rows are all blank (a
+        # template's Table waiting to be filled in) is no better than a header without data
+        return s + (1.0 if self.table is not None and self.rows else 0.0)
 
     @property
     def key(self) -> tuple:
@@ -414,9 +416,13 @@ def _stop_row(grid: model.Grid, c: Candidate, others: list[Candidate]) -> int | 
 
 
 def _count_rows(grid: model.Grid, c: Candidate) -> int:
-    if c.table is not None:
-        return max(0, c.table.last_row - c.header_row - c.table.totals_rows)
+    """Rows with something in them below the header (up to ROWS_LOOKAHEAD).  An Excel Table
+    counts its filled rows only: a template's Table of blank rows holds no data."""
     j1, j2 = max(c.first_col - grid.origin_col, 0), c.last_col - grid.origin_col + 1
+    if c.table is not None:
+        last = min(c.table.last_row - c.table.totals_rows, grid.max_row, c.header_row + ROWS_LOOKAHEAD)
+        return sum(not _is_blank_row(grid.cells[r - grid.origin_row], j1, j2)
+                   for r in range(max(c.header_row + 1, grid.origin_row), last + 1))
     n = blank = 0
     end = grid.max_row if c.stop_row is None else min(grid.max_row, c.stop_row)
     for r in range(c.header_row + 1, min(end, c.header_row + ROWS_LOOKAHEAD * 2) + 1):
