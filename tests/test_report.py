@@ -126,6 +126,43 @@ def test_rich_report_wraps_long_messages_in_their_column():
     assert long.replace(" ", "") in printed.replace("typetheamountasanumber", "|")
 
 
+def test_a_column_of_one_problem_reads_as_one_problem_in_the_terminal(tmp_path):
+    """`xlplugin check` on an export whose 40 dates are yyyymmdd numbers: the terminal shows five
+    and counts the rest in one line; --output and JSON keep all 40."""
+    import os
+    import subprocess
+    import sys
+
+    import xlsxwriter
+
+    path = tmp_path / "export.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Data")
+    ws.write_row(0, 0, ["Date", "Campaign Name", "Impressions", "Clicks", "Spend"])
+    for i in range(40):
+        ws.write_row(i + 1, 0, [20270301 + i % 28, f"Campaign {i % 3}", 1000 + i, 10, 5.5])
+    ws.write(41, 1, "Campaign 9")
+    ws.write(41, 2, "lots")        # one other problem, in another column: shown as it is
+    wb.close()
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "xlplugin.cli", "check", str(path), *args],
+                              capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+
+    shown = cli()
+    assert shown.returncode == 1, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert sum("XP105" in ln for ln in lines) == 6 and sum("read as the date" in ln for ln in lines) == 5
+    assert any(ln.split()[:3] == ["A7:A41", "warning", "XP105"] and "and 35 more like these in column A" in ln
+               for ln in lines)
+    assert any("C42" in ln and "XP101" in ln for ln in lines)
+    assert lines[-1] == "1 error, 40 warnings in 1 file"
+    report = tmp_path / "report.txt"
+    cli("--output", str(report))
+    assert report.read_text(encoding="utf-8").count("XP105") == 40
+    assert sum(f["rule"] == "XP105" for f in json.loads(cli("--format", "json").stdout)) == 40
+
+
 def test_text_format_and_unknown_format(findings):
     text = format_findings(findings, "text")
     assert "K8" in text and "hint:" in text and text.endswith("3 errors, 2 warnings in 4 files\n")

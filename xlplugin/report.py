@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from xlplugin.model import STAGES, Finding
+from xlplugin.model import STAGES, Finding, col_letter
 
 FORMATS = ("text", "json", "junit", "github")
 FILE_RULE = "XP000"      # the file could not be checked: its outcome and what to do
@@ -138,9 +139,49 @@ def format_findings(findings: list[Finding], fmt: str, files: int | None = None)
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
+SHOWN_ALIKE = 5      # findings of one rule in one column shown in the terminal; the rest as one line
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One line of the terminal report: a finding, or the count of those like it not shown."""
+    cell: str
+    severity: str
+    rule: str
+    message: str
+    hint: str | None
+
+
+def _lines(findings: list[Finding]) -> list[_Line]:
+    """A sheet's findings as lines, the first SHOWN_ALIKE of each rule in each column, then one
+    line for the rest: a column of 2,000 dates typed one way reads as one problem, not 4,000
+    lines.  The other formats (and --output) keep every finding."""
+    alike = Counter((f.rule, f.col) for f in findings if f.col is not None)
+    seen: Counter = Counter()
+    out: list[_Line] = []
+    for f in findings:
+        key = (f.rule, f.col)
+        if f.col is not None and alike[key] > SHOWN_ALIKE:
+            seen[key] += 1
+            if seen[key] > SHOWN_ALIKE:
+                if seen[key] == SHOWN_ALIKE + 1:
+                    rest = [g for g in findings if (g.rule, g.col) == key][SHOWN_ALIKE:]
+                    first, last = (g.location().split("!", 1)[-1] for g in (rest[0], rest[-1]))
+                    n = len(rest)
+                    out.append(_Line(f"{first}:{last}", f.severity, f.rule,
+                                     f"... and {n:,} more like {'this' if n == 1 else 'these'} in column "
+                                     f"{col_letter(f.col)}",
+                                     "every one: --format json, or --output FILE; in the workbook, the "
+                                     "Validation sheet of `xlplugin run`"))
+                continue
+        out.append(_Line(f.location().split("!", 1)[-1], f.severity, f.rule, f.message, f.hint))
+    return out
+
+
 def print_findings(findings: list[Finding], console: Any, files: int | None = None) -> None:
     """The readable report: by file, then sheet; severity coloured; hints dim; totals.
-    Aligned columns per sheet; a long message wraps in its own column."""
+    Aligned columns per sheet; a long message wraps in its own column; more than SHOWN_ALIKE
+    findings of one rule in one column end in one line that counts the rest."""
     from rich.text import Text
 
     for file, group in _by_file(findings).items():
@@ -149,7 +190,7 @@ def print_findings(findings: list[Finding], console: Any, files: int | None = No
             console.print(Text(f"  {sheet}", style="bold"))
             # One Text for the whole sheet, wrapped here: a rich Table measures every row
             # (0.5 ms a finding; 85 s for a plan where every row breaks a rule).
-            console.print(_sheet_lines([g for g in group if g.sheet == sheet], console.width),
+            console.print(_sheet_lines(_lines([g for g in group if g.sheet == sheet]), console.width),
                           soft_wrap=True)
     if findings:
         counts = Counter(f.severity for f in findings)
@@ -160,14 +201,14 @@ def print_findings(findings: list[Finding], console: Any, files: int | None = No
 _COLOUR = {"error": "bold red", "warning": "yellow"}
 
 
-def _sheet_lines(findings: list[Finding], width: int) -> Any:
+def _sheet_lines(findings: list[_Line], width: int) -> Any:
     """Cell, severity, rule and message in columns (a space apart); the message and its
     dim hint wrap within the last column, long words folded."""
     import textwrap
 
     from rich.text import Text
 
-    cells = ["   " + f.location().split("!", 1)[-1] for f in findings]
+    cells = ["   " + f.cell for f in findings]
     w_cell = max(7, *map(len, cells))
     w_sev = max(7, *(len(f.severity) for f in findings))
     w_rule = max(5, *(len(f.rule) for f in findings))
