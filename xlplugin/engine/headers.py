@@ -39,7 +39,8 @@ _RATE_WORDS = {"per", "rate", "ratio", "pct", "percent", "percentage", "share", 
 _RATE_CHARS = set("率比每単")
 _STOP = {"of", "the", "a", "an", "de", "del", "la", "el", "los", "las", "do", "da", "dos", "das",
          "des", "du", "le", "les", "der", "die", "van", "het", "di", "della", "dei", "e",
-         "y", "et", "und", "en", "for", "to", "и", "в", "на", "руб", "rub", "тыс"}
+         "y", "et", "und", "en", "for", "to", "и", "в", "на",
+         "руб", "rub", "тыс"}   # a currency inside a header says nothing ("Стоимость, руб. без НДС")
 _MODIFIERS = {"total", "sum", "net", "gross", "avg", "average", "overall", "grand", "estimated", "est",
               "planned", "actual"}
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
