@@ -39,10 +39,15 @@ _RATE_WORDS = {"per", "rate", "ratio", "pct", "percent", "percentage", "share", 
 _RATE_CHARS = set("率比每単")
 _STOP = {"of", "the", "a", "an", "de", "del", "la", "el", "los", "las", "do", "da", "dos", "das",
          "des", "du", "le", "les", "der", "die", "van", "het", "di", "della", "dei", "e",
-         "y", "et", "und", "en", "for", "to", "и", "в", "на",
+         "y", "et", "und", "en", "and", "for", "to", "и", "в", "на",
          "руб", "rub", "тыс"}   # a currency inside a header says nothing ("Стоимость, руб. без НДС")
 _MODIFIERS = {"total", "sum", "net", "gross", "avg", "average", "overall", "grand", "estimated", "est",
               "planned", "actual"}
+# A platform before a generic metric names whose it is ("Instagram Reach", "Facebook Leads"):
+# the metric is still the column's field.
+_PLATFORMS = {"facebook", "fb", "instagram", "insta", "ig", "linkedin", "twitter", "x", "tiktok",
+              "youtube", "yt", "pinterest", "snapchat", "google", "meta", "bing", "reddit", "threads",
+              "email", "web", "website", "organic", "paid", "social", "search", "display", "video"}
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
@@ -97,7 +102,8 @@ class Match:
 
     field: str
     synonym: str
-    how: str            # "exact", "words" or "chars"
+    how: str            # "exact", "words" (inside a longer header), "qualified" (after a platform
+                        # or a modifier alone: "Instagram Reach") or "chars"
     generic: bool       # a generic word ("Name", "Item"): half evidence of a plan
     rank: int
 
@@ -242,12 +248,13 @@ class Vocabulary:
             return None  # "Cost per Click" is not a cost
         # A synonym must be at least half the header: "Anticipated Start Date" is a start date,
         # "Trade show booth" (a data cell) is not a placement.
-        if size * 2 < len(words):
+        qualified = size < len(words) and set(words) - phrase <= _PLATFORMS | _MODIFIERS
+        if size * 2 < len(words) and not qualified:
             return None
         # A generic word inside a longer header says little ("Currency code" is no ID).
-        if generic and size < len(words):
+        if generic and size < len(words) and not qualified:
             return None
-        return Match(fld, syn, "words", generic, rank)
+        return Match(fld, syn, "qualified" if qualified else "words", generic, rank)
 
     def _chars(self, text: str, keep: bool) -> Match | None:
         s = normalize_header(text) if not keep else "".join(_tokens(text, True))

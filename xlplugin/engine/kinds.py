@@ -12,6 +12,10 @@ METRICS = frozenset({"impressions", "clicks", "leads", "conversions", "revenue",
                      "ctr", "cpc", "cpm", "cpa", "conversion_rate", "roas", "roi", "result"})
 # Rates and returns per row are results a campaign has had: a plan sets targets, a log reports these.
 RATES = frozenset({"ctr", "cpc", "cpm", "cpa", "conversion_rate", "roas", "roi"})
+# What a media plan forecasts for its placements as well as what a log reports (impressions,
+# reach, clicks and their prices); OUTCOMES are what only results show.
+DELIVERY = frozenset({"impressions", "clicks", "reach", "engagement", "ctr", "cpc", "cpm"})
+OUTCOMES = METRICS - DELIVERY
 MONEY = frozenset({"budget", "actual", "forecast", "variance"})
 # Fields that can name a row (what a finding or a Summary line calls it).
 LABEL_FIELDS = ("activity", "category", "channel", "placement", "id", "description")
@@ -49,18 +53,20 @@ def kind_scores(fields: Collection[str], periods: int = 0) -> dict[str, float]:
         "performance_log": (0.0 if metrics < 2 else
                             1.0 * metrics + 0.75 * has("actual") + 0.25 * has("start")
                             - 0.5 * has("budget") * has("end") - 0.5 * has("owner") - 0.5 * has("kpi")
-                            - 0.5 * has("objective")),
+                            - 0.5 * has("objective") - 0.5 * has("units") - 0.5 * has("period")),
         # when, where and what is published
         "content_calendar": (0.0 if not has("start") else
                              1.0 + 0.75 * has("channel") + 0.5 * has("status") + 0.5 * has("description")
                              + 0.5 * has("category") + 0.25 * has("owner") + 0.25 * has("activity")
                              - 1.0 * money - 0.5 * metrics - 0.5 * has("end") - 0.5 * has("objective")
                              + (0.5 if not money and not has("end") else 0.0)),
-        # where ads run (vehicle, placement or show), for whom, at what cost
+        # where ads run (vehicle, placement or show), for whom, at what cost, for what delivery
+        # (a plan forecasts impressions and clicks; conversions and returns are results)
         "media_plan": (0.0 if not (has("placement") or has("units") or has("audience")) else
                        2.5 * has("placement") + 1.5 * has("units") + 0.75 * has("audience")
-                       + 0.5 * has("channel") + 0.5 * bool(money) + 0.25 * has("reach")
-                       - 0.5 * max(metrics - 2, 0) - 0.5 * has("owner") - 0.5 * has("objective")),
+                       + 0.5 * has("channel") + 0.5 * bool(money) + 0.25 * has("reach") + 0.5 * has("period")
+                       + 0.25 * min(len(f & DELIVERY), 4) - 0.5 * len(f & OUTCOMES)
+                       - 0.5 * has("owner") - 0.5 * has("objective")),
     }
 
 
