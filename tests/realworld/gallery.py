@@ -627,6 +627,92 @@ def budget_ru_months(path: Path) -> None:
     wb.close()
 
 
+def company_budget_sheets(path: Path) -> None:
+    """A company budget: a summary sheet named like a plan ('BUDGET TOTALS' over Income / Expenses),
+    then one sheet per category whose first column is headed with the category ('OPERATING
+    EXPENSES') over the line items, beside Estimated | Actual | Difference."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Monthly Budget Summary")
+    ws.write("A1", "COMPANY NAME", f["title"])
+    ws.write_row(3, 1, ["BUDGET TOTALS", "ESTIMATED", "ACTUAL", "DIFFERENCE"], f["head"])
+    _rows(ws, 4, 1, [["Income", 63300, 57450, "=D5-C5"], ["Expenses", 12300, 11575, "=C6-D6"],
+                     ["Balance (Income minus Expenses)", "=C5-C6", "=D5-D6", "=D7-C7"]], f)
+    for sheet, head, lines in (
+            ("Income", "INCOME", [["Net sales", 60000, 54000], ["Interest income", 3000, 3000],
+                                  ["Asset sales (gain/loss)", 300, 450]]),
+            ("Operating Expenses", "OPERATING EXPENSES",
+             [["Advertising", 3000, 2500], ["Trade shows", 2000, 2200], ["Printing", 500, 475],
+              ["Website hosting", 300, 300], ["Travel", 1500, 1100], ["Events", 5000, 5000]])):
+        ws = wb.add_worksheet(sheet)
+        ws.write("A1", "MONTHLY BUDGET", f["title"])
+        ws.write_row(3, 1, [head, "ESTIMATED", "ACTUAL", "DIFFERENCE"], f["head"])
+        _rows(ws, 4, 1, [[name, est, act, f"=C{5 + i}-D{5 + i}"] for i, (name, est, act) in enumerate(lines)], f)
+    wb.close()
+
+
+def posting_days_grid(path: Path) -> None:
+    """A month of posts on four posting days only (MONDAY | WEDNESDAY | FRIDAY | SUNDAY across),
+    each cell 'day. post topic', with a notes cell beside the grid."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("JUNE")
+    ws.write_row(0, 0, ["MONDAY", "WEDNESDAY", "FRIDAY", "SUNDAY"], f["head"])
+    ws.write(1, 0, "1st of June is a Sunday")
+    _rows(ws, 2, 0, [["5. Declare with me", "7. Weekly encouragement", "9. Faith Friday", "11. Sunday teaching",
+                      "NOTES: hashtags #weekly #community"],
+                     ["12. Declare with me", "14. Weekly encouragement", "16. Faith Friday", "18. Sunday teaching"],
+                     ["19. Declare with me", "21. Weekly encouragement", "23. Faith Friday", "25. Sunday teaching"]], f)
+    wb.close()
+
+
+def month_grid_then_posts(path: Path) -> None:
+    """A month grid (SUN .. SAT, day numbers and post names), then, under two blank rows, the post
+    table whose every row merges A:B and C:D like its header; platform-named columns
+    ('Insta/Facebook Caption', 'Posted for Instagram', 'Instagram Reach')."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("May")
+    ws.write("A1", "May 2027", f["title"])
+    ws.write_row(1, 0, ["SUN", "MON", "TUES", "WED", "THURS", "FRI", "SAT"], f["head"])
+    ws.write_row(2, 4, [1, 2, 3])
+    ws.write_row(3, 4, ["FAQ Post", "FAQ Post"])
+    ws.write_row(4, 0, [4, 5, 6, 7, 8, 9, 10])
+    ws.write_row(5, 1, ["Client Post", "", "Client Post"])
+    head = ["Date and Optimal Posting Times", None, "Post Type", None, "Insta/Facebook Caption", "LinkedIn Caption",
+            "Posted for Instagram", "Instagram Reach", "Facebook Engagement (%)", "LinkedIn Clicks"]
+    posts = [[dt.datetime(2027, 5, 5), "FAQ Post", "Welcome! Here are the questions we hear most.",
+              "Curious about how we work? Read on.", "Yes", 420, 0.031, 12],
+             [dt.datetime(2027, 5, 12), "Client Post", "Meet our client, a local bakery.",
+              "A client story from our team.", "Yes", 515, 0.027, 9],
+             [dt.datetime(2027, 5, 19), "Spotlight Post", "Student spotlight of the month.",
+              "This month's student spotlight.", "No", None, None, None]]
+    ws.merge_range(8, 0, 8, 1, head[0], f["head"])
+    ws.merge_range(8, 2, 8, 3, head[2], f["head"])
+    ws.write_row(8, 4, head[4:], f["head"])
+    for i, (when, kind, caption, linkedin, posted, reach, eng, clicks) in enumerate(posts):
+        r = 9 + i
+        ws.merge_range(r, 0, r, 1, "")
+        ws.write_datetime(r, 0, when, f["date"])
+        ws.merge_range(r, 2, r, 3, kind)
+        _rows(ws, r, 4, [[caption, linkedin, posted, reach, eng, clicks]], f)
+    wb.close()
+
+
+def agency_media_plan_en(path: Path) -> None:
+    """An agency media plan in English under a logo block: placements with targeting, frequency
+    and forecast delivery (reach, impressions, CPM, CTR, CPC, clicks): a plan, not a results log."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Plan_Media")
+    ws.write("B2", "Client: Example Bank", f["bold"])
+    ws.write("B3", "Campaign: Savings account, Q3", f["bold"])
+    ws.write_row(5, 1, ["Source", "Placement", "Targeting", "Frequency", "Reach", "Impressions", "CPM",
+                        "CTR, %", "CPC", "Clicks"], f["head"])
+    _rows(ws, 6, 1, [["Video network", "Pre-roll 15s", "25-45, interest: finance", 3, 400000, 1200000, 120,
+                      0.004, 30, 4800],
+                     ["Display network", "Banner 300x250", "25-55, in-market: banking", 4, 500000, 2000000, 80,
+                      0.002, 40, 4000],
+                     ["Social", "Feed ads", "Lookalike of customers", 5, 300000, 1500000, 100, 0.006, 16.7, 9000]], f)
+    wb.close()
+
+
 def strategy_sheet(path: Path) -> None:
     """The issue's strategy sheet: Date, Platform, Activity Type, Objective, Budget, KPIs."""
     _simple("Strategy", ["Date", "Platform", "Activity Type", "Objective", "Budget", "KPIs"],
@@ -678,6 +764,16 @@ GALLERY: list[Case] = [
       {"Concepto": "activity", "Total": "budget"}, 3, periods=4),
     C("budget_ru_months", budget_ru_months, "Бюджет", 3, "budget", {"Статья расходов": "activity", "Итого": "budget"}, 3,
       periods=3),
+    C("company_budget_sheets", company_budget_sheets, "Operating Expenses", 4, "budget",
+      {"OPERATING EXPENSES": "activity", "ESTIMATED": "budget", "ACTUAL": "actual", "DIFFERENCE": "variance"}, 6,
+      runner_up="Income"),
+    C("posting_days_grid", posting_days_grid, "JUNE", 1, "content_calendar", {}, 4, periods=4),
+    C("month_grid_then_posts", month_grid_then_posts, "May", 9, "performance_log",
+      {"Date and Optimal Posting Times": "start", "Post Type": "category", "Insta/Facebook Caption": "description",
+       "Posted for Instagram": "status", "Instagram Reach": "reach", "LinkedIn Clicks": "clicks"}, 3),
+    C("agency_media_plan_en", agency_media_plan_en, "Plan_Media", 6, "media_plan",
+      {"Source": "channel", "Placement": "placement", "Targeting": "audience", "Frequency": "units",
+       "Reach": "reach", "Impressions": "impressions", "CPM": "cpm", "CTR, %": "ctr", "Clicks": "clicks"}, 3),
     C("strategy_sheet", strategy_sheet, "Strategy", 1, "activity_plan",
       {"Date": "start", "Platform": "channel", "Activity Type": "category", "Objective": "objective",
        "Budget": "budget", "KPIs": "kpi"}, 2, errors={("XP201", None)}),  # no End Date (Activity Type names the rows)

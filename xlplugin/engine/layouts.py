@@ -171,15 +171,20 @@ def _year(v: CellValue) -> int | None:
 
 
 def weekday_columns(cells: dict[int, CellValue]) -> dict[int, str]:
-    """A header row of weekday names (at least five different days, next to each other):
-    col -> the name as written.  Empty when the row is not one."""
+    """A header row of weekday names next to each other: col -> the name as written.  Five
+    different days at least, or four in the week's order with no gap between their columns (a
+    schedule of the posting days only: MONDAY | WEDNESDAY | FRIDAY | SUNDAY).  Empty when the
+    row is not one."""
     found = {c: str(v).strip() for c, v in sorted(cells.items()) if weekday(v) is not None}
     cols = sorted(found)
-    if len(cols) < 5 or cols[-1] - cols[0] > len(cols) + 1:
+    if len(cols) < 4 or cols[-1] - cols[0] > len(cols) + 1:
         return {}
-    if len({weekday(cells[c]) for c in cols}) < 5:
-        return {}
-    return found
+    days = [weekday(cells[c]) for c in cols]
+    if len(set(days)) >= 5:
+        return found
+    if len(set(days)) == 4 and cols[-1] - cols[0] == 3 and days == sorted(days):
+        return found
+    return {}
 
 
 def grid_entries(grid: Grid, plan: PlanTable):

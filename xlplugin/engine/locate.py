@@ -317,6 +317,10 @@ def _candidates_at(grid: model.Grid, row: int, vocab: Vocabulary, tool: set[int]
     # Two-row header: a cell merged across columns in this row with sub-headers under it
     # ("Spend" over "Planned" | "Actual"); other columns' texts come from either row.
     wide = [m for m in grid.merged if m[0] == row and m[3] > m[1]]
+    # the row below merged over the same columns is a data row laid out like the header, not
+    # sub-headers (a post table whose every row merges A:B)
+    same = {(m[1], m[3]) for m in grid.merged if m[0] == row + 1}
+    wide = [m for m in wide if (m[1], m[3]) not in same]
     if wide:
         lower_cells = _row_cells(grid, row + 1)
         lower = {c: t for c, v in lower_cells.items() if (t := _text(v)) is not None}
@@ -354,6 +358,7 @@ def _sheet_candidates(wb: Workbook, sheet: str, vocab: Vocabulary) -> list[Candi
     for c in out:
         _unheaded_labels(grid, c)
         _words_are_no_numbers(grid, c)
+        _headed_labels(grid, c)
     named = _named_like_plan(sheet)
     for c in out:
         c.named = named
@@ -377,6 +382,38 @@ def _unheaded_labels(grid: model.Grid, c: Candidate) -> None:
                                          matched="(row labels, no header)"))
         c.first_col = col
         c.generic = c.generic | {col}
+
+
+def _headed_labels(grid: model.Grid, c: Candidate, sample: int = 10) -> None:
+    """A budget's first column of names under a header no synonym claims ('OPERATING EXPENSES',
+    'Personnel costs' over 'Wages', 'Commission') beside amounts (Estimated | Actual): a person
+    reads it as the line items, so it names the rows (counted as a generic match).  Only with two
+    amount columns matched, so a contact or keyword list is not made a budget this way."""
+    if c.label is not None or c.periods or c.weekdays or not c.columns:
+        return
+    first = c.columns[0]
+    if first.field is not None or not _text(first.header) or _is_total_label(first.header) \
+            or _SUMMARY.search(first.header):
+        return                      # 'BUDGET TOTALS', 'Summary': a summary of other tables
+    if sum(1 for f in c.fields if f in _AMOUNTS) < 2:
+        return
+    amounts = [col.col for col in c.columns if col.field in _AMOUNTS]
+    named = priced = 0
+    for r in range(c.header_row + 1, c.header_row + 1 + sample):
+        v = grid.value(r, first.col)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            continue
+        if not isinstance(v, str) or read_number(v) is not None:
+            return                  # a number or a date names no row: not a list of line items
+        named += 1
+        priced += any(isinstance(grid.value(r, a), (int, float)) for a in amounts)
+    if named >= 2 and priced >= 2:  # names with amounts beside them, not a list of names alone
+        first.field, first.matched = "activity", "(row labels: the first column, names)"
+        c.generic = c.generic | {first.col}
+
+
+_SUMMARY = re.compile(r"\b(?:summary|overview|totals?)\b", re.I)
+_AMOUNTS = frozenset({"budget", "forecast", "actual", "variance", "revenue"})
 
 
 def _words_are_no_numbers(grid: model.Grid, c: Candidate, sample: int = 30) -> None:
