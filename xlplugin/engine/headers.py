@@ -31,7 +31,7 @@ _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]|\{[^}]*\}|（[^）]*）")
 _WORDS = re.compile(r"[^\W_]+")
 _UNIT_TOKENS = {"usd", "eur", "gbp", "jpy", "cad", "aud", "chf", "inr", "nzd", "sek", "k", "000s",
                 "in", "amount", "vnd", "brl", "mxn", "cny", "rmb", "krw", "dkk", "nok", "pln",
-                "руб", "rub", "р", "тыс", "чел"}
+                "руб", "rub", "р", "тыс", "чел", "грн", "uah", "тис"}
 # Words that make a header a rate, ratio or share: such a header never matches a plain
 # amount or count synonym ("Cost per Click" is not a cost, "Conversion_Rate" not conversions).
 _RATE_WORDS = {"per", "rate", "ratio", "pct", "percent", "percentage", "share", "por", "par",
@@ -40,7 +40,8 @@ _RATE_CHARS = set("率比每単")
 _STOP = {"of", "the", "a", "an", "de", "del", "la", "el", "los", "las", "do", "da", "dos", "das",
          "des", "du", "le", "les", "der", "die", "van", "het", "di", "della", "dei", "e",
          "y", "et", "und", "en", "and", "for", "to", "и", "в", "на",
-         "руб", "rub", "тыс"}   # a currency inside a header says nothing ("Стоимость, руб. без НДС")
+         "і", "та", "у",
+         "руб", "rub", "тыс", "грн", "uah", "тис"}   # a currency inside a header says nothing ("Стоимость, руб. без НДС")
 _MODIFIERS = {"total", "sum", "net", "gross", "avg", "average", "overall", "grand", "estimated", "est",
               "planned", "actual"}
 # A platform before a generic metric names whose it is ("Instagram Reach", "Facebook Leads"):
@@ -48,6 +49,7 @@ _MODIFIERS = {"total", "sum", "net", "gross", "avg", "average", "overall", "gran
 _PLATFORMS = {"facebook", "fb", "instagram", "insta", "ig", "linkedin", "twitter", "x", "tiktok",
               "youtube", "yt", "pinterest", "snapchat", "google", "meta", "bing", "reddit", "threads",
               "email", "web", "website", "organic", "paid", "social", "search", "display", "video"}
+_DAX = re.compile(r"\s*(?:'[^']+'|[A-Za-z_][\w.]*)\[([^\[\]]+)\]\s*")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
@@ -210,6 +212,11 @@ class Vocabulary:
         return self._cache[key]
 
     def _match(self, text: str) -> Match | None:
+        dax = _DAX.fullmatch(text)
+        if dax:   # a Power BI / DAX export names its columns table[column]: 'data[Spend, GBP]'
+            m = self._match(dax.group(1))
+            if m:
+                return m
         hit = self.synonyms.get(normalize_header(text))
         if hit:
             return Match(hit[0], hit[2], "exact", hit[3], hit[1])
@@ -248,7 +255,10 @@ class Vocabulary:
             return None  # "Cost per Click" is not a cost
         # A synonym must be at least half the header: "Anticipated Start Date" is a start date,
         # "Trade show booth" (a data cell) is not a placement.
-        qualified = size < len(words) and set(words) - phrase <= _PLATFORMS | _MODIFIERS
+        # qualified: the platform or modifier comes first ('Instagram Reach'; 'Contact Email' is no contact)
+        at = next(i for i in range(n - size + 1) if self.phrases.get(words[i:i + size]) is not None
+                  and self.phrases[words[i:i + size]][2] == syn)
+        qualified = size < n and at + size == n and set(words[:at]) <= _PLATFORMS | _MODIFIERS
         if size * 2 < len(words) and not qualified:
             return None
         # A generic word inside a longer header says little ("Currency code" is no ID).

@@ -38,7 +38,7 @@ _QUARTER = re.compile(r"^(?:q|t|quarter|trimestre|quartal|kwartaal|quy)\s*([1-4]
 _QUARTER_2 = re.compile(r"^(?:fy\s*)?'?\d{2,4}\s*q([1-4])$")
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$|^(\d{1,2})[-/.](\d{4})$")
 _NUMBERED = re.compile(r"^(?:month|mes|mois|monat|mese|maand|thang|week|semana|semaine|woche|settimana|"
-                       r"wk|w|m|p|period|periodo|periode|tuan|месяц|неделя|нед)\s*(\d{1,2})$")
+                       r"wk|w|m|p|period|periodo|periode|tuan|месяц|неделя|нед|місяць|тиждень|тиж)\s*(\d{1,2})$")
 _CJK_MONTH = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]|十[一二])\s*月(?:份)?$")
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -75,6 +75,16 @@ for _i, _names in enumerate(["январь янв", "февраль фев фе�
         _MONTHS.setdefault(_fold(_n), _i)
 for _i, _names in enumerate(["понедельник пн", "вторник вт", "среда ср", "четверг чт", "пятница пт",
                              "суббота сб", "воскресенье вс"]):
+    for _n in _names.split():
+        _WEEKDAYS.setdefault(_fold(_n), _i)
+# Ukrainian names, the same way.
+for _i, _names in enumerate(["січень січ", "лютий лют", "березень бер", "квітень квіт кві", "травень трав тра",
+                             "червень черв чер", "липень лип", "серпень серп сер", "вересень вер",
+                             "жовтень жовт жов", "листопад лист лис", "грудень груд гру"], start=1):
+    for _n in _names.split():
+        _MONTHS.setdefault(_fold(_n), _i)
+for _i, _names in enumerate(["понеділок пн", "вівторок вт", "середа ср", "четвер чт", "п'ятниця п’ятниця пт",
+                             "субота сб", "неділя нд"]):
     for _n in _names.split():
         _WEEKDAYS.setdefault(_fold(_n), _i)
 
