@@ -50,7 +50,7 @@ def explain(wb, sheet: str | None = None, config: Config | None = None) -> dict[
             "columns": [_col(x, vocab) for x in best.columns if x.field], "lacks": best.lacks()}
         return out
     plan = _finish(wb, c, config)
-    scores = kind_scores(c.fields, len(c.periods))
+    scores = kind_scores(c.fields, len(c.periods), c.weak)
     out.update({
         "sheet": c.sheet, "why": choice.reason, "header_row": c.header_row,
         "range": f"{model.col_letter(c.first_col)}{c.header_row}:{model.col_letter(c.last_col)}{plan.last_row}",

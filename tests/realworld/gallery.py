@@ -713,6 +713,57 @@ def agency_media_plan_en(path: Path) -> None:
     wb.close()
 
 
+def dax_export(path: Path) -> None:
+    """A Power BI drill-through export: a title row, then a query Table whose columns are named
+    table[column] ('data[Campaign]', 'data[Spend, GBP]')."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Export")
+    ws.write("A1", "Data returned for Spend, GBP (first 1000 rows).")
+    head = ["data[Campaign]", "data[Date]", "data[Channel]", "data[Impressions]", "data[Clicks]",
+            "data[Spend, GBP]", "data[Conversions]"]
+    rows = [["Spring sale", D(2027, 3, 1), "Facebook", 12000, 240, 180.5, 12],
+            ["Spring sale", D(2027, 3, 2), "Instagram", 9000, 150, 120.0, 7],
+            ["Brand search", D(2027, 3, 1), "Pinterest", 4000, 60, 45.25, 2]]
+    ws.add_table(2, 0, 2 + len(rows), len(head) - 1,
+                 {"name": "Table_ExternalData_1", "columns": [{"header": h} for h in head],
+                  "data": [[dt.datetime(v.year, v.month, v.day) if isinstance(v, dt.date) else v for v in r]
+                           for r in rows]})
+    wb.close()
+
+
+def budget_uk(path: Path) -> None:
+    """A Ukrainian channel budget: 'Канали промоції' down, Ціна | К-сть | Сума, грн across, a section row."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Бюджет")
+    ws.write_row(0, 0, ["Канали промоції", "Ціна", "К-сть", "Сума, грн"], f["head"])
+    _rows(ws, 1, 0, [["Соціальні мережі"], ["Instagram", 2000, 3, "=B3*C3"], ["Facebook", 1500, 2, "=B4*C4"],
+                     ["Контекстна реклама", 8000, 1, "=B5*C5"], ["Виставки", 20000, 1, "=B6*C6"]], f)
+    wb.close()
+
+
+def no_plan_leads(path: Path) -> None:
+    """A lead list: each row a lead (Lead_ID first) with its date, campaign, channel and status."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Leads")
+    ws.write_row(0, 0, ["Lead_ID", "Date", "Campaign_ID", "Channel", "Status", "Score"])
+    _rows(ws, 1, 0, [["L0001", D(2027, 2, 3), "CMP11", "Google Ads", "Converted", 43],
+                     ["L0002", D(2027, 2, 4), "CMP12", "Instagram", "New", 61],
+                     ["L0003", D(2027, 2, 5), "CMP11", "Email", "Lost", 12]], f)
+    wb.close()
+
+
+def no_plan_client_crm(path: Path) -> None:
+    """A freelancer's client sheet under a title: Client Name, Platform, contract dates, notes."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Clients")
+    ws.write("A1", "Client Contact & CRM", f["title"])
+    ws.write_row(3, 0, ["Client Name", "Company", "Platform", "Contact Email", "Hourly Rate ($)", "Contract Start",
+                        "Contract End", "Notes"], f["head"])
+    _rows(ws, 4, 0, [["Jane Smith", "Acme", "Upwork", "jane@acme.test", 15, D(2027, 1, 1), "Ongoing", "Weekly"],
+                     ["Tom Berg", "Globex", "Direct", "tom@globex.test", 20, D(2027, 2, 1), D(2027, 6, 30), ""]], f)
+    wb.close()
+
+
 def strategy_sheet(path: Path) -> None:
     """The issue's strategy sheet: Date, Platform, Activity Type, Objective, Budget, KPIs."""
     _simple("Strategy", ["Date", "Platform", "Activity Type", "Objective", "Budget", "KPIs"],
@@ -774,6 +825,11 @@ GALLERY: list[Case] = [
     C("agency_media_plan_en", agency_media_plan_en, "Plan_Media", 6, "media_plan",
       {"Source": "channel", "Placement": "placement", "Targeting": "audience", "Frequency": "units",
        "Reach": "reach", "Impressions": "impressions", "CPM": "cpm", "CTR, %": "ctr", "Clicks": "clicks"}, 3),
+    C("dax_export", dax_export, "Export", 3, "performance_log",
+      {"data[Campaign]": "activity", "data[Date]": "start", "data[Channel]": "channel",
+       "data[Impressions]": "impressions", "data[Spend, GBP]": "actual", "data[Conversions]": "conversions"}, 3,
+      table="Table_ExternalData_1"),
+    C("budget_uk", budget_uk, "Бюджет", 1, "budget", {"Канали промоції": "channel", "Сума, грн": "budget"}, 4),
     C("strategy_sheet", strategy_sheet, "Strategy", 1, "activity_plan",
       {"Date": "start", "Platform": "channel", "Activity Type": "category", "Objective": "objective",
        "Budget": "budget", "KPIs": "kpi"}, 2, errors={("XP201", None)}),  # no End Date (Activity Type names the rows)
@@ -835,7 +891,9 @@ GALLERY: list[Case] = [
 ]
 
 # Workbooks with no plan: (name, builder, words the one-line message must contain).
-NO_PLAN = [("no_plan_contacts", no_plan_contacts, ["'Contacts' row 1"])]
+NO_PLAN = [("no_plan_contacts", no_plan_contacts, ["'Contacts' row 1"]),
+           ("no_plan_leads", no_plan_leads, ["'Leads' row 1", "leads"]),
+           ("no_plan_client_crm", no_plan_client_crm, ["'Clients' row 4", "clients"])]
 
 
 def build_all(folder: Path) -> dict[str, Path]:

@@ -29,10 +29,12 @@ KIND_NAMES = {
 }
 
 
-def kind_scores(fields: Collection[str], periods: int = 0) -> dict[str, float]:
-    """How well the matched fields fit each kind (higher is better)."""
+def kind_scores(fields: Collection[str], periods: int = 0, weak: Collection[str] = ()) -> dict[str, float]:
+    """How well the matched fields fit each kind (higher is better).  weak: fields matched only by
+    a generic word ('Qty' is a budget's count as often as a media plan's spots)."""
     f = set(fields)
     has = f.__contains__
+    units = has("units") and "units" not in weak
     metrics = len(f & METRICS)
     money = len(f & MONEY)
     dated = has("start") + has("end")
@@ -53,7 +55,8 @@ def kind_scores(fields: Collection[str], periods: int = 0) -> dict[str, float]:
         "performance_log": (0.0 if metrics < 2 else
                             1.0 * metrics + 0.75 * has("actual") + 0.25 * has("start")
                             - 0.5 * has("budget") * has("end") - 0.5 * has("owner") - 0.5 * has("kpi")
-                            - 0.5 * has("objective") - 0.5 * has("units") - 0.5 * has("period")),
+                            - 0.5 * has("objective") - 0.5 * has("units") - 0.5 * has("period")
+                            - 0.5 * has("audience")),
         # when, where and what is published
         "content_calendar": (0.0 if not has("start") else
                              1.0 + 0.75 * has("channel") + 0.5 * has("status") + 0.5 * has("description")
@@ -62,17 +65,18 @@ def kind_scores(fields: Collection[str], periods: int = 0) -> dict[str, float]:
                              + (0.5 if not money and not has("end") else 0.0)),
         # where ads run (vehicle, placement or show), for whom, at what cost, for what delivery
         # (a plan forecasts impressions and clicks; conversions and returns are results)
-        "media_plan": (0.0 if not (has("placement") or has("units") or has("audience")) else
-                       2.5 * has("placement") + 1.5 * has("units") + 0.75 * has("audience")
+        "media_plan": (0.0 if not (has("placement") or units or has("audience")) else
+                       2.5 * has("placement") + 1.5 * units + 0.5 * (has("units") and not units)
+                       + 0.75 * has("audience")
                        + 0.5 * has("channel") + 0.5 * bool(money) + 0.25 * has("reach") + 0.5 * has("period")
                        + 0.25 * min(len(f & DELIVERY), 4) - 0.5 * len(f & OUTCOMES)
                        - 0.5 * has("owner") - 0.5 * has("objective")),
     }
 
 
-def classify(fields: Collection[str], periods: int = 0) -> str:
+def classify(fields: Collection[str], periods: int = 0, weak: Collection[str] = ()) -> str:
     """The kind whose tell-tale columns the header has; an activity plan when in doubt."""
-    scores = kind_scores(fields, periods)
+    scores = kind_scores(fields, periods, weak)
     best = max(scores, key=lambda k: (scores[k], k == "activity_plan"))
     return best if scores[best] > 0 else "activity_plan"
 

@@ -43,7 +43,7 @@ LIST_FIELDS = ("channel", "status", "stage", "category", "owner", "quarter", "ob
 _PLAN_NAME = re.compile(r"plan(?!t|e[tn])|budget|calendar|calendrier|calendario|kalender|presupuesto|"
                         r"orçamento|orcamento|bilancio|begroting|haushalt|media ?plan|campaign|campaña|"
                         r"campanha|kampagne|kế hoạch|ke hoach|ngân sách|ngan sach|lịch|計画|计划|预算|予算|"
-                        r"カレンダー|日历|日曆", re.I)
+                        r"カレンダー|日历|日曆|план|бюджет|календар|кампан", re.I)
 
 
 # The columns each kind is recognised by, as a "no plan" message names them.
@@ -79,6 +79,7 @@ class Candidate:
     rows: int = 0                          # data rows seen below (up to ROWS_LOOKAHEAD)
     named: bool = False                    # on a sheet named like a plan
     stop_row: int | None = None            # the next table's header row - 1
+    entities: str = ""                     # a list of people or records ('Lead_ID', 'Client Name' first)
 
     @property
     def fields(self) -> dict[str, model.Column]:
@@ -107,7 +108,12 @@ class Candidate:
     def kind(self) -> str:
         if self.weekdays:
             return "content_calendar"
-        return classify(self.fields, len(self.periods))
+        return classify(self.fields, len(self.periods), self.weak)
+
+    @property
+    def weak(self) -> set[str]:
+        """Fields matched only by a generic word ('Qty', 'Amount')."""
+        return {c.field for c in self.columns if c.field and c.col in self.generic}
 
     @property
     def score(self) -> float:
@@ -132,7 +138,7 @@ class Candidate:
         name says this is the place, so a thinner header will do."""
         if self.weekdays:
             return self.rows >= 2
-        if self.label is None and not self.periods:
+        if self.entities or (self.label is None and not self.periods):
             return False
         # Two whole-text matches at least: a row of data ("Customer marketing", "In progress")
         # can hold synonyms as words, a header row holds them as the whole cell.
@@ -154,6 +160,8 @@ class Candidate:
 
     def lacks(self) -> str:
         """Why a candidate that is not plausible falls short, as a clause."""
+        if self.entities:
+            return f"its rows are {self.entities}, not activities, budget lines, campaigns or posts"
         if self.label is None and not self.periods:
             return "no column names each row (an Activity, Campaign, Item or Category column)"
         kind = self.kind
@@ -359,6 +367,7 @@ def _sheet_candidates(wb: Workbook, sheet: str, vocab: Vocabulary) -> list[Candi
         _unheaded_labels(grid, c)
         _words_are_no_numbers(grid, c)
         _headed_labels(grid, c)
+        c.entities = _entities(c)
     named = _named_like_plan(sheet)
     for c in out:
         c.named = named
@@ -414,6 +423,21 @@ def _headed_labels(grid: model.Grid, c: Candidate, sample: int = 10) -> None:
 
 _SUMMARY = re.compile(r"\b(?:summary|overview|totals?)\b", re.I)
 _AMOUNTS = frozenset({"budget", "forecast", "actual", "variance", "revenue"})
+
+
+def _entities(c: Candidate) -> str:
+    """What the rows are when the table's first column keys people or records ('Lead_ID',
+    'Client Name', 'Customer ID', 'Order No'): a lead, contact or customer list mentions
+    campaigns, channels and dates but plans nothing.  '' for any other table."""
+    if not c.columns or c.weekdays:
+        return ""
+    m = _ENTITY_KEY.fullmatch(normalize_header(c.columns[0].header))
+    return f"{m.group(1)}s (first column {c.columns[0].header.strip()!r})" if m else ""
+
+
+_ENTITY_KEY = re.compile(r"(lead|customer|client|contact|user|member|subscriber|employee|order|transaction|"
+                         r"invoice|patient|student|visitor|donor|guest|buyer|prospect)s?"
+                         r"(?:id|name|email|emailaddress|no|number|nr|code|key)")
 
 
 def _words_are_no_numbers(grid: model.Grid, c: Candidate, sample: int = 30) -> None:
