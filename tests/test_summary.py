@@ -557,3 +557,69 @@ def test_pipeline_run_output_recalculates_to_its_cached_values(tmp_path):
                         assert same(got, want, 1e6), (out.name, ws.title, c.coordinate, c.value, want, got)
                         n += 1
         assert n > 500
+
+
+@needs_lo
+@pytest.mark.slow
+def test_subtotals_and_section_rows_inside_the_plan_are_not_summed(tmp_path):
+    """A plan with a section heading and a subtotal row between its activities (rows the
+    parser leaves out): every Summary and metric formula recalculates in LibreOffice to the
+    cached value, which counts the activities only (4 activities, 16,000, none 'Not labelled')."""
+    import openpyxl
+    import xlsxwriter
+
+    from xlplugin.pipeline import Options, process_file
+
+    src = tmp_path / "subtotals.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("Plan")
+    date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_row(0, 0, ["Activity", "Start Date", "End Date", "Budget", "Actual Spend", "Channel"])
+    ws.write(1, 0, "Research")                      # a section heading
+    rows = [("Customer interviews", (1, 5), (1, 20), 1000, 900, "Research"),
+            ("Pricing study", (2, 1), (2, 20), 2000, 2100, "Research"),
+            None,                                    # the subtotal row
+            ("Search ads", (3, 1), (3, 31), 5000, 4800, "Paid search"),
+            ("Trade show", (4, 1), (4, 3), 8000, 8200, "Events")]
+    for i, r in enumerate(rows, start=2):
+        if r is None:
+            ws.write(i, 0, "Research subtotal")
+            ws.write_formula(i, 3, "=SUM(D3:D4)", None, 3000)
+            ws.write_formula(i, 4, "=SUM(E3:E4)", None, 3000)
+            continue
+        name, (m1, d1), (m2, d2), budget, actual, channel = r
+        ws.write(i, 0, name)
+        ws.write_datetime(i, 1, dt.datetime(2027, m1, d1), date)
+        ws.write_datetime(i, 2, dt.datetime(2027, m2, d2), date)
+        ws.write_row(i, 3, [budget, actual, channel])
+    wb.close()
+    (tmp_path / "out").mkdir()
+    res = process_file(src, Options(out_dir=tmp_path / "out"))
+    assert res.error is None, res.error
+    out = res.output
+    book = lo.recalculate_values([out], tmp_path)[out]
+    assert book.errors() == []
+    cached = lo.read_values(out)
+    wb2 = openpyxl.load_workbook(out)
+    n = 0
+    for sheet in wb2.worksheets:
+        for row in sheet.iter_rows():
+            for c in row:
+                # the heading (row 2) and the subtotal (row 5) keep their own formulas, and the
+                # metric columns' fill-down carries no cached value there (rows parse left out)
+                if isinstance(c.value, str) and c.value.startswith("=") and \
+                        not (sheet.title == "Plan" and c.row in (2, 5)):
+                    want = cached[sheet.title].get((c.row, c.column))
+                    got = book[sheet.title].get((c.row, c.column))
+                    assert same(got, want, 1e6), (sheet.title, c.coordinate, c.value, want, got)
+                    n += 1
+    assert n > 50
+    summary = book["Summary"]
+
+    def numbers_after(label: str) -> list[float]:
+        """The numbers of the first row whose first cell is `label` (the stage block's)."""
+        r = min(r for (r, c), v in summary.items() if c == 1 and v == label)
+        return [v for (rr, _c), v in sorted(summary.items()) if rr == r and isinstance(v, (int, float))]
+
+    assert numbers_after("Total")[:2] == [4, 16000]
+    assert numbers_after("Not labelled")[:2] == [0, 0]

@@ -176,6 +176,9 @@ class PlanTable:
     # The last column right of the plan holding anything within the plan's rows (another table
     # side by side, a note): columns the tool adds go after it, never over it.  0: nothing there.
     right_edge: int = 0
+    # Rows inside the plan's range that hold something but no data (a subtotal, a section's
+    # heading, the header repeated): sums over the range must leave them out.
+    between: tuple[int, ...] = ()
 
     @property
     def fields(self) -> dict[str, Column]:

@@ -764,6 +764,25 @@ def no_plan_client_crm(path: Path) -> None:
     wb.close()
 
 
+def budget_sections(path: Path) -> None:
+    """An event budget in sections down one sheet, each with its own header line naming the
+    section over the same columns ('Venue | Estimated | Actual', then 'Promotion | Estimated |
+    Actual'), a Total under each and lines not priced yet: one table of line items."""
+    wb, f = _book(path)
+    ws = wb.add_worksheet("Expenses")
+    ws.write("A1", "Launch event budget", f["title"])
+    r = 2
+    for section, lines in (("Venue", [["Room hire", 1500, 1400], ["AV equipment", 600, 650], ["Security", None, None]]),
+                           ("Promotion", [["Printed invitations", 300, 280], ["Paid social", 1200, 1350]]),
+                           ("Catering", [["Lunch", 900, 950], ["Coffee breaks", 250, 240]])):
+        ws.write_row(r, 0, [section, "Estimated", "Actual"], f["head"])
+        _rows(ws, r + 1, 0, lines, f)
+        end = r + 1 + len(lines)
+        ws.write_row(end, 0, ["Total", f"=SUM(B{r + 2}:B{end})", f"=SUM(C{r + 2}:C{end})"], f["bold"])
+        r = end + 2
+    wb.close()
+
+
 def strategy_sheet(path: Path) -> None:
     """The issue's strategy sheet: Date, Platform, Activity Type, Objective, Budget, KPIs."""
     _simple("Strategy", ["Date", "Platform", "Activity Type", "Objective", "Budget", "KPIs"],
@@ -830,6 +849,8 @@ GALLERY: list[Case] = [
        "data[Impressions]": "impressions", "data[Spend, GBP]": "actual", "data[Conversions]": "conversions"}, 3,
       table="Table_ExternalData_1"),
     C("budget_uk", budget_uk, "Бюджет", 1, "budget", {"Канали промоції": "channel", "Сума, грн": "budget"}, 4),
+    C("budget_sections", budget_sections, "Expenses", 3, "budget",
+      {"Estimated": "budget", "Actual": "actual"}, 6),
     C("strategy_sheet", strategy_sheet, "Strategy", 1, "activity_plan",
       {"Date": "start", "Platform": "channel", "Activity Type": "category", "Objective": "objective",
        "Budget": "budget", "KPIs": "kpi"}, 2, errors={("XP201", None)}),  # no End Date (Activity Type names the rows)

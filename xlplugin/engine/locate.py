@@ -468,21 +468,37 @@ def _stop_row(grid: model.Grid, c: Candidate, others: list[Candidate]) -> int | 
 
     below = [o.top_row for o in others
              if o.top_row > c.header_row and o.first_col <= c.last_col and o.last_col >= c.first_col
-             and [col.header for col in o.columns] != mine and o.plausible(insisted=True)
-             and set_apart(o)]
+             and [col.header for col in o.columns] != mine and not _section_of(c, o)
+             and o.plausible(insisted=True) and set_apart(o)]
     tables = [o.table.first_row for o in others if o.table is not None and o.table.first_row > c.header_row
               and o.first_col <= c.last_col and o.last_col >= c.first_col]
     stops = below + tables
     return min(stops) - 1 if stops else None
 
 
+def _section_of(c: Candidate, o: Candidate) -> bool:
+    """o's header is c's with another name over the label column ('Site | Estimated | Actual',
+    then 'Decorations | Estimated | Actual' below): a section of the same table, not a new one."""
+    if (o.first_col, o.last_col) != (c.first_col, c.last_col) or len(o.columns) != len(c.columns) \
+            or o.top_row != o.header_row or c.top_row != c.header_row:
+        return False
+    rest = [(a.header, b.header) for a, b in zip(c.columns[1:], o.columns[1:], strict=True)]
+    return sum(1 for a, _b in rest if a) >= 2 and all(a == b for a, b in rest)
+
+
 def _count_rows(grid: model.Grid, c: Candidate) -> int:
-    """Rows with something in them below the header (up to ROWS_LOOKAHEAD).  An Excel Table
+    """Rows with data in them below the header (up to ROWS_LOOKAHEAD), as _data_rows keeps them:
+    a name alone in the first column is a heading or a line not filled in yet.  An Excel Table
     counts its filled rows only: a template's Table of blank rows holds no data."""
     j1, j2 = max(c.first_col - grid.origin_col, 0), c.last_col - grid.origin_col + 1
+
+    def data(line: list[model.CellValue]) -> bool:
+        seg = line[j1:j2]
+        return _row_kind(seg, len(seg) - seg.count(None), j1) == "data"
+
     if c.table is not None:
         last = min(c.table.last_row - c.table.totals_rows, grid.max_row, c.header_row + ROWS_LOOKAHEAD)
-        return sum(not _is_blank_row(grid.cells[r - grid.origin_row], j1, j2)
+        return sum(not _is_blank_row(line := grid.cells[r - grid.origin_row], j1, j2) and data(line)
                    for r in range(max(c.header_row + 1, grid.origin_row), last + 1))
     n = blank = 0
     end = grid.max_row if c.stop_row is None else min(grid.max_row, c.stop_row)
@@ -494,7 +510,7 @@ def _count_rows(grid: model.Grid, c: Candidate) -> int:
                 break
             continue
         blank = 0
-        n += 1
+        n += data(line)
         if n >= ROWS_LOOKAHEAD:
             break
     return n
@@ -589,6 +605,9 @@ def _data_rows(grid: model.Grid, header_row: int, c1: int, c2: int, columns: lis
     j1c = max(j1, 0)
     hi = header_row - grid.origin_row
     header = grid.cells[hi][j1c:j2] if 0 <= hi < len(grid.cells) else None
+    # sections repeat the header with another name over the first column: two more header texts
+    sections = header is not None and j1c == j1 and sum(isinstance(v, str) and bool(v.strip())
+                                                        for v in header[1:]) >= 2
     # Where a "Total" label would be typed: the id/activity columns, else the first columns.
     label_cols = [c.col for c in columns if c.field in ("activity", "id", "category")]
     label_cols += [c.col for c in columns[:2]]
@@ -614,6 +633,8 @@ def _data_rows(grid: model.Grid, header_row: int, c1: int, c2: int, columns: lis
         blank_run = 0
         if seg == header:
             continue  # the header repeated (a printed layout)
+        if sections and seg[1:] == header[1:] and seg[0] is not None:
+            continue  # a section's own header ('Decorations | Estimated | Actual'): not a line item
         if totals and any(j < len(line) and line[j] in totals for j in text_js):
             continue  # a totals row (or an OVERALL heading)
         if _row_kind(seg, filled, j1c) == "data":
@@ -703,6 +724,11 @@ def _finish(wb: Workbook, h: Candidate, config: Config) -> model.PlanTable:
             rows = [r for r in rows if r <= table.last_row - table.totals_rows]
         last = table.last_row
     tool_map = {c.header or model.col_letter(c.col): c.col for c in columns if c.col in tool}
+    kept = set(rows)
+    j1, j2 = max(h.first_col - grid.origin_col, 0), h.last_col - grid.origin_col + 1
+    first = table.first_row + max(table.header_rows, 1) if table is not None else h.header_row + 1
+    between = tuple(r for r in range(max(first, grid.origin_row), min(last, grid.max_row) + 1)
+                    if r not in kept and not _is_blank_row(grid.cells[r - grid.origin_row], j1, j2))
     list_vals = _list_values(wb, h.sheet, columns, h.header_row + 1, max(last, h.header_row + 1), config)
     plan = model.PlanTable(
         sheet=h.sheet, header_row=h.header_row, first_col=h.first_col, last_col=h.last_col,
@@ -710,6 +736,7 @@ def _finish(wb: Workbook, h: Candidate, config: Config) -> model.PlanTable:
         tool_cols=tool_map, kind=kind, periods=dict(h.weekdays or h.periods),
         layout="weekday_grid" if h.weekdays else "across" if h.periods else "rows",
         right_edge=_right_edge(grid, h.top_row, max(last, h.header_row), h.last_col),
+        between=() if h.weekdays else between,
     )
     return plan
 

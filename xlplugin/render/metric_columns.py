@@ -190,7 +190,10 @@ def metric_changes(parsed: ParsedPlan) -> ChangeList:
     changes = ChangeList()
     if not cols:
         return changes
-    refs = PlanRefs(plan, names={c: h for _, h, c in cols})
+    lab_cols = label_columns(plan)
+    refs = PlanRefs(plan, names={**{lab_cols[h]: tool_header(plan, h) for h in lab_cols},
+                                 **{c: h for _, h, c in cols}})
+    stage_col = lab_cols.get(STAGE_HEADER)
     fields = plan.fields
     numbers = {f: M.effective_numbers(parsed, f) for f in {f for m, _, _ in cols for f in m.inputs}}
     total_budget = M.excel_sum(numbers["budget"]) if "budget" in numbers else None
@@ -201,17 +204,19 @@ def metric_changes(parsed: ParsedPlan) -> ChangeList:
     columns: list[FormulaColumn] = []
     index = parsed.frame.index.tolist()
     every_row = index == list(rows)
+    if not plan.between:    # no subtotal or heading between the data rows: a plain SUM is exact
+        stage_col = None
     for m, header, col in cols:
         if plan.table is not None:   # a calculated column: the same formula on every row
             rref = {f: refs.this_row(fields[f].col, 0) for f in m.inputs}
             if M.TOTAL in M.placeholders(m):
-                rref[M.TOTAL] = f"SUM({refs.column(fields['budget'].col)})"
+                rref[M.TOTAL] = _data_total(refs, fields["budget"].col, stage_col)
             formula = M.row_formula(m, rref)
             table_cols.append(TableColumn(header, formula))
         else:   # the first row's A1 formula, filled down (relative refs move with the row)
             rref = {f: cell_ref(first, fields[f].col) for f in m.inputs}
             if M.TOTAL in M.placeholders(m):
-                rref[M.TOTAL] = f"SUM({refs.column(fields['budget'].col).split('!', 1)[1]})"
+                rref[M.TOTAL] = _data_total(refs, fields["budget"].col, stage_col, same_sheet=True)
             formula = M.row_formula(m, rref)
         values = M.row_values(m, numbers, total_budget)
         if not every_row:   # rows parse left out get no cached value
@@ -231,6 +236,16 @@ def metric_changes(parsed: ParsedPlan) -> ChangeList:
                   if h in plan.tool_cols or c > plan.last_col})
     changes.add(tool_columns_change(plan, added))
     return changes
+
+
+def _data_total(refs: PlanRefs, col: int, stage_col: int | None, same_sheet: bool = False) -> str:
+    """The plan's total of a column over its data rows: the label step writes a stage on every
+    data row and none on a subtotal or a section heading between them, which SUM would count."""
+    def ref(c: int) -> str:
+        r = refs.column(c)
+        return r.split("!", 1)[1] if same_sheet and not refs.is_table else r
+
+    return f'SUMIFS({ref(col)},{ref(stage_col)},"<>")' if stage_col is not None else f"SUM({ref(col)})"
 
 
 # ---- the per-row data behind the Summary's cached values ------------------------------

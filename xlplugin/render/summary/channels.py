@@ -76,7 +76,7 @@ def channel_table(ctx: SummaryContext) -> Table | None:
         def rule(row: Row) -> Cell:
             if row.is_total:
                 return total_of(header)(row)
-            c = crit(ctx, stage) if stage else []
+            c = crit(ctx, stage) if stage else ctx.rows_crit()
             in_stage = selected(ctx, stage) if stage else True
             if row.key == OTHER_CHANNEL:   # the plan's total less the channels shown
                 whole = sumifs(rng, c)

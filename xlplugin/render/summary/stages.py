@@ -27,7 +27,7 @@ def keys(ctx: SummaryContext) -> tuple[str, ...]:
 
 
 def crit(ctx: SummaryContext, key: str) -> list[str] | None:
-    return ctx.stage_crit(key) if ctx.has_stages else []
+    return ctx.stage_crit(key) if ctx.has_stages else ctx.rows_crit()
 
 
 def selected(ctx: SummaryContext, key: str):
