@@ -170,6 +170,23 @@ class StyleBook:
         fg = fills[fid].find(f"{self._q('patternFill')}/{self._q('fgColor')}")
         return fg.get("rgb") if fg is not None else None
 
+    def plain(self) -> int:
+        """The base of the sheets xlplugin adds: cellXfs 0, less an alignment a template's
+        Normal style carries (wrap and indent: a Summary's titles would wrap into their row).
+        0 itself when it has none, so most workbooks gain no entry."""
+        xfs = self._items("cellXfs", "xf")
+        al = xfs[0].find(self._q("alignment")) if xfs else None
+        if al is None or not al.attrib:
+            return 0
+        key = (-1, Style())
+        if key not in self._cache:
+            xf = copy.deepcopy(xfs[0])
+            xf.remove(xf.find(self._q("alignment")))
+            self._child(xf, "alignment", _XF_ORDER).set("horizontal", "general")
+            xf.set("applyAlignment", "1")
+            self._cache[key] = self._append("cellXfs", xf)
+        return self._cache[key]
+
     def derive(self, base_xf: int, delta: Style) -> int:
         """The cellXfs index of `base_xf` with `delta` applied (appended if new).
 

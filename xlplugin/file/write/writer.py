@@ -255,7 +255,8 @@ class _Writer:
         values = {(c.row, c.col): c.value for c in spec.cells}
         drawing_rid = self._add_charts(part, spec, values) if spec.charts else None
         book = self.styles()
-        xml = new_sheet.sheet_xml(spec, lambda st: book.derive(0, st) if st else 0,
+        base = book.plain()
+        xml = new_sheet.sheet_xml(spec, lambda st: book.derive(base, st) if st else base,
                                   date1904=self.edit.pkg.date1904, drawing_rid=drawing_rid)
         self.edit.set(part, xml)
         if existing_info is None:
