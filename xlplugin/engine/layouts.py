@@ -67,26 +67,22 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in s if not unicodedata.combining(ch)).strip(" .:")
 
 
-# Russian names, folded as cells are ('май' reads 'маи'): months, then weekdays.
-for _i, _names in enumerate(["январь янв", "февраль фев февр", "март мар", "апрель апр", "май", "июнь июн",
-                             "июль июл", "август авг", "сентябрь сен сент", "октябрь окт", "ноябрь ноя нояб",
-                             "декабрь дек"], start=1):
-    for _n in _names.split():
-        _MONTHS.setdefault(_fold(_n), _i)
-for _i, _names in enumerate(["понедельник пн", "вторник вт", "среда ср", "четверг чт", "пятница пт",
-                             "суббота сб", "воскресенье вс"]):
-    for _n in _names.split():
-        _WEEKDAYS.setdefault(_fold(_n), _i)
-# Ukrainian names, the same way.
-for _i, _names in enumerate(["січень січ", "лютий лют", "березень бер", "квітень квіт кві", "травень трав тра",
-                             "червень черв чер", "липень лип", "серпень серп сер", "вересень вер",
-                             "жовтень жовт жов", "листопад лист лис", "грудень груд гру"], start=1):
-    for _n in _names.split():
-        _MONTHS.setdefault(_fold(_n), _i)
-for _i, _names in enumerate(["понеділок пн", "вівторок вт", "середа ср", "четвер чт", "п'ятниця п’ятниця пт",
-                             "субота сб", "неділя нд"]):
-    for _n in _names.split():
-        _WEEKDAYS.setdefault(_fold(_n), _i)
+# Russian and Ukrainian names, folded as cells are ('май' reads 'маи'): months, then weekdays.
+_CYRILLIC_MONTHS = (
+    ["январь янв", "февраль фев февр", "март мар", "апрель апр", "май", "июнь июн", "июль июл", "август авг",
+     "сентябрь сен сент", "октябрь окт", "ноябрь ноя нояб", "декабрь дек"],
+    ["січень січ", "лютий лют", "березень бер", "квітень квіт кві", "травень трав тра", "червень черв чер",
+     "липень лип", "серпень серп сер", "вересень вер", "жовтень жовт жов", "листопад лист лис", "грудень груд гру"],
+)
+_CYRILLIC_WEEKDAYS = (
+    ["понедельник пн", "вторник вт", "среда ср", "четверг чт", "пятница пт", "суббота сб", "воскресенье вс"],
+    ["понеділок пн", "вівторок вт", "середа ср", "четвер чт", "п'ятниця п’ятниця пт", "субота сб", "неділя нд"],
+)
+for _table, _lists, _start in ((_MONTHS, _CYRILLIC_MONTHS, 1), (_WEEKDAYS, _CYRILLIC_WEEKDAYS, 0)):
+    for _names_of in _lists:
+        for _i, _names in enumerate(_names_of, start=_start):
+            for _n in _names.split():
+                _table.setdefault(_fold(_n), _i)
 
 
 def period_label(v: CellValue) -> str | None:
