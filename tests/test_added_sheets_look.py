@@ -7,7 +7,6 @@ workbooks)."""
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -61,4 +60,3 @@ def test_summary_text_does_not_wrap_and_doughnut_labels_show_percent_only(tmp_pa
     flags = dict(re.findall(r'<c:(show\w+) val="([01])"/>', labels))
     assert flags == {"showLegendKey": "0", "showVal": "0", "showCatName": "0", "showSerName": "0",
                      "showPercent": "1", "showBubbleSize": "0"}
-    shutil.rmtree(out)

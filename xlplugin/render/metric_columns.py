@@ -193,7 +193,9 @@ def metric_changes(parsed: ParsedPlan) -> ChangeList:
     lab_cols = label_columns(plan)
     refs = PlanRefs(plan, names={**{lab_cols[h]: tool_header(plan, h) for h in lab_cols},
                                  **{c: h for _, h, c in cols}})
-    stage_col = lab_cols.get(STAGE_HEADER)
+    # with a subtotal or a heading between the data rows the total keeps to rows with a stage;
+    # without, a plain SUM is exact
+    stage_col = lab_cols.get(STAGE_HEADER) if plan.between else None
     fields = plan.fields
     numbers = {f: M.effective_numbers(parsed, f) for f in {f for m, _, _ in cols for f in m.inputs}}
     total_budget = M.excel_sum(numbers["budget"]) if "budget" in numbers else None
@@ -204,8 +206,6 @@ def metric_changes(parsed: ParsedPlan) -> ChangeList:
     columns: list[FormulaColumn] = []
     index = parsed.frame.index.tolist()
     every_row = index == list(rows)
-    if not plan.between:    # no subtotal or heading between the data rows: a plain SUM is exact
-        stage_col = None
     for m, header, col in cols:
         if plan.table is not None:   # a calculated column: the same formula on every row
             rref = {f: refs.this_row(fields[f].col, 0) for f in m.inputs}

@@ -40,9 +40,9 @@ class SummaryContext:
     source_name: str
     produced_at: dt.datetime
     has_stages: bool                 # some row has a stage (labelled or typed)
-    # the label step wrote a stage on every data row, so a blank Stage cell marks a row inside
-    # the plan's range that is no data (a subtotal, a section's heading): the sums leave it out
-    labelled: bool = False
+    # the plan's range holds rows that are no data (a subtotal, a section's heading) and the label
+    # step wrote a stage on every data row: the sums keep to rows with a stage
+    skip_between: bool = False
     masks: dict = field(default_factory=dict)   # stage -> boolean array, filled on first use
     arrays: dict = field(default_factory=dict)  # field -> float64 array, filled on first use
 
@@ -93,7 +93,7 @@ class SummaryContext:
     def rows_crit(self) -> list[str]:
         """SUMIFS criteria selecting the plan's data rows: a subtotal or a section heading
         between them has no stage (the label step writes one on every data row only)."""
-        return [self.stage_rng, '"<>"'] if self.labelled and self.stage_rng else []
+        return [self.stage_rng, '"<>"'] if self.skip_between and self.stage_rng else []
 
 
 def sumifs(sum_rng: str, crit: list[str] | None) -> str:
@@ -124,13 +124,8 @@ def build_context(parsed: ParsedPlan, labels: list[Label] | None, findings: list
         config, findings, source_name,
         (produced_at or dt.datetime.now()).replace(microsecond=0),
         has_stages=stage_col is not None and _stage_text(data, labels),
-        labelled=labels is not None and stage_col is not None and _rows_between(parsed),
+        skip_between=labels is not None and stage_col is not None and bool(plan.between),
     )
-
-
-def _rows_between(parsed: ParsedPlan) -> bool:
-    """Whether the plan's range holds rows that are no data (a subtotal, a section heading)."""
-    return bool(parsed.plan.between)
 
 
 def _stage_text(data: pd.DataFrame, labels: list[Label] | None) -> bool:
